@@ -1,0 +1,73 @@
+# signet.azure developer entry points. `make demo` and `make test` do all the setup on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+COLL_ROOT := $(CURDIR)/build/collections
+COLL_LINK := $(COLL_ROOT)/ansible_collections/signet/azure
+SANITY_DIR := $(CURDIR)/build/sanity/ansible_collections/signet/azure
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: all venv demo test lint unit integration sanity ecosystem docs bench bench-smoke clean collection-link
+
+all: test
+
+$(VENV)/.stamp: requirements.txt requirements-test.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV)/.stamp node_modules/.stamp collection-link
+
+collection-link:
+	@mkdir -p $(dir $(COLL_LINK))
+	@[ -L $(COLL_LINK) ] || ln -sfn $(CURDIR) $(COLL_LINK)
+
+demo: venv
+	$(BIN)/python tools/demo.py
+
+lint: venv
+	$(BIN)/ruff check plugins tests tools benchmarks
+	$(BIN)/ruff format --check plugins tests tools benchmarks
+
+unit: venv
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
+
+integration: venv
+	$(BIN)/pytest -q tests/integration tests/twin $(PYTEST_ARGS)
+
+# ansible-test needs a real ansible_collections/<ns>/<name> directory: copy the tracked files there.
+sanity: venv
+	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
+	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
+	cd $(SANITY_DIR) && rm -rf node_modules build && git init -q && git add -A && \
+	  $(BIN)/ansible-test sanity --python 3.11 --venv --color no $(SANITY_ARGS)
+
+ecosystem: venv
+	$(BIN)/pytest -q tests/ecosystem $(PYTEST_ARGS)
+
+test: venv
+	$(MAKE) lint
+	$(BIN)/pytest -q -n 2 --dist loadgroup tests $(PYTEST_ARGS)
+	$(MAKE) sanity
+	@echo "make test: all green"
+
+docs: venv
+	$(BIN)/python tools/build_docs.py
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+bench-smoke: venv
+	$(BIN)/python benchmarks/run.py --smoke
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
