@@ -522,10 +522,12 @@ class Entra(Plugin):
                            f"algorithms are: 'RS256, PS256'.")
         cert = None
         presented = header.get("x5t#S256") or header.get("x5t")
+        # msal Python sends the thumbprint base64url *with* padding; Entra accepts both forms.
+        s256, sha1 = (str(header.get(k) or "").rstrip("=") for k in ("x5t#S256", "x5t"))
         for candidate in app.certificates:
-            if header.get("x5t#S256") and header["x5t#S256"] == candidate.x5t_s256:
+            if s256 and s256 == candidate.x5t_s256:
                 cert = candidate
-            elif not header.get("x5t#S256") and header.get("x5t") == candidate.x5t:
+            elif not s256 and sha1 and sha1 == candidate.x5t:
                 cert = candidate
         if cert is None:
             raise AADError(401, "invalid_client", 700027,

@@ -397,7 +397,7 @@ class Twin:
 
     def _plain_request(self, sock, method, target, headers, body, keep, client_address, conn_id) -> bool:
         """Serve a non-CONNECT request. Returns False when the connection must close."""
-        if "://" in target:
+        if not target.startswith("/"):  # absolute-form (forward proxying) or junk
             entry = self.faults.log(method=method, host=target, raw_path=target, headers=headers, fault=None,
                                     plain=True)
             self.faults.finish(entry, 502, "refused")
