@@ -13,7 +13,7 @@ options:
     type: str
   management_certificate_path:
     description:
-      - Management certificate for mutual TLS: a PFX (with O(management_certificate_password)), or a PEM with the
+      - Management certificate for mutual TLS, either a PFX (with O(management_certificate_password)), or a PEM with the
         certificate and its private key, or a PEM certificate with the key in O(management_key_path).
       - It must contain the private key, and the key must be RSA of at least 2048 bits; both are checked before
         any call.

@@ -38,7 +38,7 @@ options:
     choices: [auto, shared_key, shared_key_lite, sas]
   endpoint:
     description:
-      - Blob service endpoint, when it is not C(https://<account>.blob.<suffix>): a custom domain, a private
+      - Blob service endpoint, when it is not C(https://<account>.blob.<suffix>), for example a custom domain, a private
         endpoint, or an emulator in path style such as C(http://127.0.0.1:10000/devstoreaccount1).
       - Falls back to E(AZURE_STORAGE_BLOB_ENDPOINT).
     type: str

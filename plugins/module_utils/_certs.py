@@ -301,3 +301,82 @@ def export_pfx(bundle: CertBundle, password: str, legacy: bool = True) -> bytes:
     else:
         enc = serialization.BestAvailableEncryption(password.encode("utf-8"))
     return pkcs12.serialize_key_and_certificates(None, bundle.key, bundle.certificate, bundle.chain or None, enc)
+
+
+# -- additions for Entra ID and Key Vault (issue 6) -------------------------------------------------------------------
+CLOUD_SERVICES_AES_MESSAGE = (
+    "the PFX %s is encrypted with AES-256 (PBES2), which Azure Cloud Services rejects (\"does not accept AES256-SHA256 "
+    "encrypted certificate\"): re-export it with 3DES/SHA1 (openssl pkcs12 -export -legacy, or -keypbe "
+    "PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1)"
+)
+
+
+def private_key_pem(bundle: CertBundle) -> bytes:
+    """The private key as unencrypted PKCS#8 PEM (``-----BEGIN PRIVATE KEY-----``). Raises CertificateError."""
+    _require_crypto()
+    if bundle.key is None:
+        raise CertificateError("the certificate in %s has no private key" % bundle.source)
+    return bundle.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def pem_for_import(bundle: CertBundle) -> str:
+    """Leaf certificate, chain and the key as PKCS#8 PEM, the form Key Vault imports (it rejects PKCS#1 keys)."""
+    parts = [bundle.cert_pem()] + [c.public_bytes(serialization.Encoding.PEM) for c in bundle.chain]
+    return (b"".join(parts) + private_key_pem(bundle)).decode("ascii")
+
+
+def is_aes_pfx(bundle: CertBundle) -> bool:
+    """True when the bundle came from a PFX encrypted with PBES2/AES-256 (OpenSSL 3 and cryptography's default)."""
+    return bundle.format == "pfx" and bool({"PBES2", "AES-256-CBC"} & set(bundle.pfx_algorithms))
+
+
+def cloud_services_pfx_problem(bundle: CertBundle) -> str | None:
+    """The message for a PFX that Cloud Services would reject (AES-256 encryption), else None."""
+    if is_aes_pfx(bundle):
+        return CLOUD_SERVICES_AES_MESSAGE % bundle.source
+    return None
+
+
+def chain_summary(bundle: CertBundle) -> list[dict]:
+    """Leaf first, then the chain: ``{thumbprint, subject, issuer, role}`` each (role: leaf/intermediate/root)."""
+    out = []
+    for cert in [bundle.certificate] + list(bundle.chain):
+        out.append(
+            {
+                "thumbprint": thumbprint_hex(cert),
+                "subject": cert.subject.rfc4514_string(),
+                "issuer": cert.issuer.rfc4514_string(),
+                "role": role_of(cert),
+            }
+        )
+    return out
+
+
+def certificate_facts(cert) -> dict:
+    """Non-secret facts of one x509 certificate: thumbprint (hex), x5t, subject, issuer, not_before, not_after."""
+    return {
+        "thumbprint": thumbprint_hex(cert),
+        "x5t": x5t(cert),
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "not_before": _not_before(cert).isoformat(),
+        "not_after": _not_after(cert).isoformat(),
+    }
+
+
+def load_der_certificate(der: bytes):
+    """A certificate object from DER bytes (Key Vault's ``cer``)."""
+    _require_crypto()
+    return x509.load_der_x509_certificate(der)
+
+
+def pfx_bytes(path: str | None = None, content: str | bytes | None = None, option: str = "certificate") -> bytes | None:
+    """The raw bytes of a PFX file or base64 content, or None when the input is PEM text."""
+    if path:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        return None if b"-----BEGIN" in data else data
+    if content:
+        data, kind = _decode_content(content)
+        return data if kind == "binary" else None
+    raise ConfigError("%s: no certificate given (a path or the content)" % option)

@@ -7,6 +7,7 @@ import http.client
 import json
 import socket
 import ssl
+from pathlib import Path
 
 import pytest
 import requests
@@ -54,9 +55,16 @@ def test_host_matches_one_label_only():
 def test_request_and_response_helpers():
     headers = plugin.Headers([("X-Ms-Date", "a"), ("x-ms-date", "b")])
     assert headers.get("X-MS-DATE") == "a" and headers.get_all("x-ms-date") == ["a", "b"]
-    req = plugin.Request(method="get", raw_path="/a%2Fb/c?x=1&x=2&empty=&comp=list", headers=headers,
-                         body=b'{"k": 1}', host="Acct.EastUS.batch.azure.com", port=443,
-                         cloud=plugin.CLOUDS["AzureCloud"], state=None)
+    req = plugin.Request(
+        method="get",
+        raw_path="/a%2Fb/c?x=1&x=2&empty=&comp=list",
+        headers=headers,
+        body=b'{"k": 1}',
+        host="Acct.EastUS.batch.azure.com",
+        port=443,
+        cloud=plugin.CLOUDS["AzureCloud"],
+        state=None,
+    )
     assert req.method == "GET" and req.path == "/a/b/c" and req.raw_path.startswith("/a%2Fb/c")
     assert req.query == {"x": ["1", "2"], "empty": [""], "comp": ["list"]}
     assert req.json() == {"k": 1} and req.host == "acct.eastus.batch.azure.com"
@@ -98,14 +106,17 @@ def test_tls_certificate_covers_azure_hosts(twin):
     session = _session(twin)
     for host in ("login.microsoftonline.com", "login.chinacloudapi.cn", "login.microsoftonline.us"):
         assert session.get(_discovery_url(twin, host)).status_code == 200
-    for url in ("https://myvault.vault.azure.net/secrets?api-version=7.4",
-                "https://myvault.vault.azure.cn/secrets?api-version=7.4",
-                "https://myvault.vault.usgovcloudapi.net/secrets?api-version=7.4",
-                "https://acct.westeurope.batch.azure.com/jobs",
-                "https://acct.chinanorth2.batch.chinacloudapi.cn/jobs",
-                "https://acct.usgovvirginia.batch.usgovcloudapi.net/jobs",
-                f"{ARM}/subscriptions", "https://management.chinacloudapi.cn/subscriptions",
-                "https://management.usgovcloudapi.net/subscriptions"):
+    for url in (
+        "https://myvault.vault.azure.net/secrets?api-version=7.4",
+        "https://myvault.vault.azure.cn/secrets?api-version=7.4",
+        "https://myvault.vault.usgovcloudapi.net/secrets?api-version=7.4",
+        "https://acct.westeurope.batch.azure.com/jobs",
+        "https://acct.chinanorth2.batch.chinacloudapi.cn/jobs",
+        "https://acct.usgovvirginia.batch.usgovcloudapi.net/jobs",
+        f"{ARM}/subscriptions",
+        "https://management.chinacloudapi.cn/subscriptions",
+        "https://management.usgovcloudapi.net/subscriptions",
+    ):
         # TLS verification succeeds (no SSLError); the status belongs to the plugin
         assert session.get(url).status_code < 600, url
 
@@ -134,15 +145,20 @@ def test_host_header_must_match_tunnel(twin):
 
 def test_chunked_request_body_is_decoded(twin):
     app = twin.info["entra"]["secret_app"]
-    form = (f"grant_type=client_credentials&client_id={app['client_id']}&client_secret="
-            f"{requests.utils.quote(app['client_secret'], safe='')}&scope=https%3A%2F%2Fvault.azure.net%2F.default")
+    form = (
+        f"grant_type=client_credentials&client_id={app['client_id']}&client_secret="
+        f"{requests.utils.quote(app['client_secret'], safe='')}&scope=https%3A%2F%2Fvault.azure.net%2F.default"
+    )
 
     def chunks():
         yield form[:10].encode()
         yield form[10:].encode()
 
-    resp = _session(twin).post(f"https://login.microsoftonline.com/{twin.info['tenant_id']}/oauth2/v2.0/token",
-                               data=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    resp = _session(twin).post(
+        f"https://login.microsoftonline.com/{twin.info['tenant_id']}/oauth2/v2.0/token",
+        data=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["token_type"] == "Bearer"
 
@@ -157,11 +173,13 @@ def test_classic_host_requests_client_certificate(twin, tmp_path):
     foreign = trustme.CA().issue_cert("intruder")
     foreign_pem = tmp_path / "foreign.pem"
     foreign.private_key_and_cert_chain_pem.write_to_path(str(foreign_pem))
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(requests.exceptions.ConnectionError):  # SSLError, or a reset under TLS 1.3
         session.get(url, cert=str(foreign_pem), headers={"x-ms-version": "2014-06-01"})
-    # A certificate issued by the twin's client CA is accepted by the TLS layer (the plugin then decides).
-    ca_pem = open(twin.info["client_ca_file"], "rb").read()
-    assert b"BEGIN CERTIFICATE" in ca_pem
+    # A certificate issued by the twin's client CA passes the TLS layer; the classic plugin then answers in its
+    # own XML error shape (this one is not registered to any subscription).
+    resp = session.get(url, cert=twin.info["client_test_cert_file"], headers={"x-ms-version": "2014-06-01"})
+    assert "http://schemas.microsoft.com/windowsazure" in resp.text
+    assert Path(twin.info["client_ca_file"]).read_bytes().startswith(b"-----BEGIN CERTIFICATE")
 
 
 # ------------------------------------------------------------------------------------------------ control API
@@ -185,11 +203,18 @@ def test_control_api(twin):
 # ------------------------------------------------------------------------------------------------ faults
 def test_faults_consumed_in_order_and_logged(clean_twin):
     twin = clean_twin
-    twin.control("/_twin/faults", [
-        {"host": r"login\.microsoftonline\.com", "path": "openid-configuration", "status": 429,
-         "headers": {"Retry-After": "1"}},
-        {"host": "login", "method": "GET", "status": 503, "count": 2},
-    ])
+    twin.control(
+        "/_twin/faults",
+        [
+            {
+                "host": r"login\.microsoftonline\.com",
+                "path": "openid-configuration",
+                "status": 429,
+                "headers": {"Retry-After": "1"},
+            },
+            {"host": "login", "method": "GET", "status": 503, "count": 2},
+        ],
+    )
     assert len(twin.control("/_twin/faults")["faults"]) == 2
     session = _session(twin)
     url = _discovery_url(twin)
@@ -236,8 +261,9 @@ def test_delay_fault_is_logged_and_then_answered(clean_twin):
 
 def test_log_redacts_authorization_and_identity_header(clean_twin):
     session = _session(clean_twin)
-    session.get(_discovery_url(clean_twin), headers={"Authorization": "Bearer secret-token-value",
-                                                     "x-ms-client-request-id": "abc"})
+    session.get(
+        _discovery_url(clean_twin), headers={"Authorization": "Bearer secret-token-value", "x-ms-client-request-id": "abc"}
+    )
     entry = clean_twin.requests_log()[-1]
     assert entry["headers"]["authorization"] == "Bearer REDACTED"
     assert entry["headers"]["x-ms-client-request-id"] == "abc"
@@ -247,21 +273,81 @@ def test_log_redacts_authorization_and_identity_header(clean_twin):
 # ------------------------------------------------------------------------------------------------ token verification
 def test_bearer_verification_via_control(twin):
     good = twin.control("/_twin/entra/mint", {"resource": "https://vault.azure.net"})["access_token"]
-    assert twin.control("/_twin/entra/verify", {"token": good, "resource": "https://vault.azure.net/"})["claims"][
-        "aud"] == "https://vault.azure.net"
+    assert (
+        twin.control("/_twin/entra/verify", {"token": good, "resource": "https://vault.azure.net/"})["claims"]["aud"]
+        == "https://vault.azure.net"
+    )
     wrong_aud = twin.control("/_twin/entra/verify", {"token": good, "resource": "https://management.azure.com/"})
     assert wrong_aud["error"] == "audience" and wrong_aud["arm_code"] == "InvalidAuthenticationTokenAudience"
     expired = twin.control("/_twin/entra/mint", {"resource": "https://management.azure.com/", "expired": True})
-    result = twin.control("/_twin/entra/verify", {"token": expired["access_token"],
-                                                  "resource": "https://management.azure.com/"})
+    result = twin.control("/_twin/entra/verify", {"token": expired["access_token"], "resource": "https://management.azure.com/"})
     assert result["arm_code"] == "ExpiredAuthenticationToken" and "is earlier than current UTC time" in result["message"]
     forged = twin.control("/_twin/entra/mint", {"resource": "https://vault.azure.net", "bad_signature": True})
-    assert twin.control("/_twin/entra/verify", {"token": forged["access_token"],
-                                                "resource": "https://vault.azure.net"})["error"] == "invalid"
-    other_tenant = twin.control("/_twin/entra/mint", {"resource": "https://vault.azure.net",
-                                                      "tenant_id": "00000000-0000-0000-0000-000000000001"})
-    assert twin.control("/_twin/entra/verify", {"token": other_tenant["access_token"],
-                                                "resource": "https://vault.azure.net"})["error"] == "invalid"
+    assert (
+        twin.control("/_twin/entra/verify", {"token": forged["access_token"], "resource": "https://vault.azure.net"})["error"]
+        == "invalid"
+    )
+    other_tenant = twin.control(
+        "/_twin/entra/mint", {"resource": "https://vault.azure.net", "tenant_id": "00000000-0000-0000-0000-000000000001"}
+    )
+    assert (
+        twin.control("/_twin/entra/verify", {"token": other_tenant["access_token"], "resource": "https://vault.azure.net"})[
+            "error"
+        ]
+        == "invalid"
+    )
     twin.control("/_twin/entra/revoke", {"token": good})
-    assert twin.control("/_twin/entra/verify", {"token": good, "resource": "https://vault.azure.net"})[
-        "error"] == "invalid"
+    assert twin.control("/_twin/entra/verify", {"token": good, "resource": "https://vault.azure.net"})["error"] == "invalid"
+
+
+def test_bearer_claims_and_401_shapes_in_process(tmp_path):
+    from azure_twin import entra
+    from azure_twin.state import create_state
+
+    state = create_state(str(tmp_path), hostnames=["management.azure.com", "*.vault.azure.net"])
+    public = plugin.CLOUDS["AzureCloud"]
+    app = next(iter(state.apps.values()))
+
+    def request(token=None, host="myvault.vault.azure.net"):
+        headers = plugin.Headers({"Authorization": f"Bearer {token}"} if token else {})
+        return plugin.Request(
+            method="GET",
+            raw_path="/secrets?api-version=7.4",
+            headers=headers,
+            body=b"",
+            host=host,
+            port=443,
+            cloud=public,
+            state=state,
+        )
+
+    good, _ = entra.issue_access_token(
+        state, resource="https://vault.azure.net", cloud=public, client_id=app.client_id, object_id=app.object_id, appidacr="1"
+    )
+    assert request(good).bearer_claims(public.audiences("keyvault"))["appid"] == app.client_id
+    with pytest.raises(plugin.WrongAudience):
+        request(good).bearer_claims(public.audiences("arm"))
+    with pytest.raises(plugin.InvalidToken):
+        request(good[:-4] + "AAAA").bearer_claims("https://vault.azure.net")
+    expired, _ = entra.issue_access_token(
+        state,
+        resource="https://management.azure.com/",
+        cloud=public,
+        client_id=app.client_id,
+        object_id=app.object_id,
+        appidacr="1",
+        expired=True,
+    )
+    with pytest.raises(plugin.ExpiredToken) as info:
+        request(expired, "management.azure.com").bearer_claims(public.audiences("arm"))
+    arm_401 = entra.arm_unauthorized(info.value)
+    assert arm_401.status == 401 and arm_401.json()["error"]["code"] == "ExpiredAuthenticationToken"
+    assert "is earlier than current UTC time" in arm_401.json()["error"]["message"]
+    with pytest.raises(plugin.MissingToken) as missing:
+        request().bearer_claims("https://vault.azure.net")
+    kv_401 = entra.keyvault_unauthorized(missing.value, request())
+    assert kv_401.json() == {"error": {"code": "Unauthorized", "message": "Request is missing a Bearer or PoP token."}}
+    assert kv_401.headers["WWW-Authenticate"] == (
+        f'Bearer authorization="https://login.microsoftonline.com/{state.tenant_id}", resource="https://vault.azure.net"'
+    )
+    assert entra.arm_unauthorized(missing.value).json()["error"]["code"] == "AuthenticationFailed"

@@ -23,8 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m azure_twin", description=__doc__.splitlines()[0])
     parser.add_argument("--state-dir", required=True, help="directory for generated keys, certs and twin.json")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = pick a free one)")
-    parser.add_argument("--batch-regions", default=",".join(DEFAULT_BATCH_REGIONS),
-                        help="comma-separated regions covered by *.<region>.batch.* certificate SANs")
+    parser.add_argument(
+        "--batch-regions",
+        default=",".join(DEFAULT_BATCH_REGIONS),
+        help="comma-separated regions covered by *.<region>.batch.* certificate SANs",
+    )
     parser.add_argument("--verbose", action="store_true", help="log TLS/handshake problems on stderr")
     args = parser.parse_args(argv)
 
@@ -47,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     thread = threading.Thread(target=twin.serve_forever, name="azure-twin", daemon=True)
     thread.start()
     write_info(twin, info_path)
-    print(json.dumps({"twin": {k: twin.state.info[k] for k in ("port", "proxy_url", "ca_file", "info_file")}}),
-          flush=True)
+    print(json.dumps({"twin": {k: twin.state.info[k] for k in ("port", "proxy_url", "ca_file", "info_file")}}), flush=True)
     stop.wait()
     twin.shutdown()
     return 0

@@ -30,10 +30,28 @@ from typing import Any
 ACTIONS = ("respond", "reset", "truncate", "delay")
 
 #: Request headers copied into the log (lower case). Authorization is logged as its scheme only.
-LOGGED_HEADERS = ("user-agent", "content-type", "content-length", "x-ms-client-request-id", "client-request-id",
-                  "x-ms-date", "date", "x-ms-version", "if-match", "if-none-match", "ocp-date",
-                  "x-client-sku", "x-client-ver", "x-identity-header", "metadata", "x-ms-return-client-request-id",
-                  "x-ms-request-id", "expect", "transfer-encoding", "connection")
+LOGGED_HEADERS = (
+    "user-agent",
+    "content-type",
+    "content-length",
+    "x-ms-client-request-id",
+    "client-request-id",
+    "x-ms-date",
+    "date",
+    "x-ms-version",
+    "if-match",
+    "if-none-match",
+    "ocp-date",
+    "x-client-sku",
+    "x-client-ver",
+    "x-identity-header",
+    "metadata",
+    "x-ms-return-client-request-id",
+    "x-ms-request-id",
+    "expect",
+    "transfer-encoding",
+    "connection",
+)
 #: Logged by presence only (value replaced by ``REDACTED``).
 SECRET_HEADERS = ("x-identity-header",)
 
@@ -76,9 +94,18 @@ class Fault:
 
     def describe(self) -> dict:
         """JSON view (for the log and ``GET /_twin/faults``)."""
-        return {"id": self.id, "host": self.host, "method": self.method, "path": self.path, "count": self.count,
-                "action": self.action, "status": self.status, "headers": self.headers, "delay": self.delay,
-                "consumed": self.consumed}
+        return {
+            "id": self.id,
+            "host": self.host,
+            "method": self.method,
+            "path": self.path,
+            "count": self.count,
+            "action": self.action,
+            "status": self.status,
+            "headers": self.headers,
+            "delay": self.delay,
+            "consumed": self.consumed,
+        }
 
     def default_body(self) -> Any:
         """The body sent for ``respond`` when none was given."""
@@ -122,10 +149,18 @@ class FaultBook:
         count = int(spec.get("count", 1))
         if count < 1:
             raise FaultError("count must be >= 1")
-        fault = Fault(id=next(self._ids), host=spec.get("host"), method=spec.get("method"), path=spec.get("path"),
-                      count=count, action=action, status=spec.get("status"),
-                      headers={str(k): str(v) for k, v in (spec.get("headers") or {}).items()},
-                      body=spec.get("body"), delay=float(spec.get("delay") or 0))
+        fault = Fault(
+            id=next(self._ids),
+            host=spec.get("host"),
+            method=spec.get("method"),
+            path=spec.get("path"),
+            count=count,
+            action=action,
+            status=spec.get("status"),
+            headers={str(k): str(v) for k, v in (spec.get("headers") or {}).items()},
+            body=spec.get("body"),
+            delay=float(spec.get("delay") or 0),
+        )
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -164,10 +199,18 @@ class FaultBook:
             selected["authorization"] = (auth.split(" ", 1)[0] if " " in auth else "") + " REDACTED"
             selected["authorization"] = selected["authorization"].strip()
         now = time.time()
-        entry = {"seq": next(self._seq), "time": now,
-                 "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
-                 "method": method, "host": host, "path": raw_path, "plain": plain, "headers": selected,
-                 "fault": fault.describe() if fault else None, "status": None}
+        entry = {
+            "seq": next(self._seq),
+            "time": now,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+            "method": method,
+            "host": host,
+            "path": raw_path,
+            "plain": plain,
+            "headers": selected,
+            "fault": fault.describe() if fault else None,
+            "status": None,
+        }
         with self._lock:
             self._log.append(entry)
         return entry
@@ -182,8 +225,7 @@ class FaultBook:
         """Log entries, optionally filtered by host regex and minimum ``seq``."""
         with self._lock:
             items = list(self._log)
-        return [e for e in items
-                if e["seq"] > since and (not host or re.search(host, e["host"], re.IGNORECASE))]
+        return [e for e in items if e["seq"] > since and (not host or re.search(host, e["host"], re.IGNORECASE))]
 
     def reset_log(self) -> None:
         """Empty the request log."""

@@ -47,9 +47,12 @@ class TwinHandle:
         self.proxy_url: str = info["proxy_url"]
         self.ca_file: str = info["ca_file"]
         self.env: dict[str, str] = {
-            "HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
-            "REQUESTS_CA_BUNDLE": self.ca_file, "SSL_CERT_FILE": self.ca_file,
-            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+            "HTTPS_PROXY": self.proxy_url,
+            "https_proxy": self.proxy_url,
+            "REQUESTS_CA_BUNDLE": self.ca_file,
+            "SSL_CERT_FILE": self.ca_file,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
         }
         msi = info["entra"]["managed_identity"]
         self.msi_env: dict[str, str] = {"IDENTITY_ENDPOINT": msi["endpoint"], "IDENTITY_HEADER": msi["identity_header"]}
@@ -107,15 +110,22 @@ class TwinHandle:
                 self.process.kill()
                 self.process.wait(5)
 
-    def __enter__(self) -> "TwinHandle":
+    def __enter__(self) -> TwinHandle:
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def start_twin(state_dir, *, port: int = 0, timeout: float = 30.0, python: str | None = None,
-               batch_regions: list[str] | None = None, verbose: bool = False) -> TwinHandle:
+def start_twin(
+    state_dir,
+    *,
+    port: int = 0,
+    timeout: float = 30.0,
+    python: str | None = None,
+    batch_regions: list[str] | None = None,
+    verbose: bool = False,
+) -> TwinHandle:
     """Start ``python -m azure_twin`` with state under ``state_dir`` and wait until ``twin.json`` is written."""
     state_dir = os.path.abspath(str(state_dir))
     os.makedirs(state_dir, exist_ok=True)
@@ -133,8 +143,7 @@ def start_twin(state_dir, *, port: int = 0, timeout: float = 30.0, python: str |
     if verbose:
         cmd.append("--verbose")
     with open(log_file, "ab") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                   cwd=state_dir)
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=state_dir)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

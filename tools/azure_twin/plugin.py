@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -93,8 +94,21 @@ CLOUDS: dict[str, Cloud] = {
 
 #: Regions for which the TLS certificate carries ``*.<region>.<batch suffix>`` (a wildcard covers one label only).
 DEFAULT_BATCH_REGIONS: tuple[str, ...] = (
-    "eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northeurope", "westeurope", "uksouth",
-    "chinaeast2", "chinanorth2", "chinanorth3", "usgovvirginia", "usgovarizona", "usgovtexas",
+    "eastus",
+    "eastus2",
+    "westus",
+    "westus2",
+    "westus3",
+    "centralus",
+    "northeurope",
+    "westeurope",
+    "uksouth",
+    "chinaeast2",
+    "chinanorth2",
+    "chinanorth3",
+    "usgovvirginia",
+    "usgovarizona",
+    "usgovtexas",
 )
 
 
@@ -240,9 +254,21 @@ class Request:
     :class:`~azure_twin.state.TwinState`), ``client_address``.
     """
 
-    def __init__(self, *, method: str, raw_path: str, headers: Headers, body: bytes, host: str, port: int,
-                 cloud: Cloud | None, state: Any, peer_cert_der: bytes | None = None, plain: bool = False,
-                 client_address: tuple[str, int] | None = None):
+    def __init__(
+        self,
+        *,
+        method: str,
+        raw_path: str,
+        headers: Headers,
+        body: bytes,
+        host: str,
+        port: int,
+        cloud: Cloud | None,
+        state: Any,
+        peer_cert_der: bytes | None = None,
+        plain: bool = False,
+        client_address: tuple[str, int] | None = None,
+    ):
         self.method = method.upper()
         self.raw_path = raw_path
         split = urlsplit(raw_path)
@@ -323,14 +349,20 @@ class Response:
     you may set ``Content-Length`` to announce the size of the body you do not send).
     """
 
-    def __init__(self, status: int = 200, body: Any = None, headers: Mapping[str, str] | Iterable | None = None,
-                 *, reason: str | None = None):
+    def __init__(
+        self,
+        status: int = 200,
+        body: Any = None,
+        headers: Mapping[str, str] | Iterable | None = None,
+        *,
+        reason: str | None = None,
+    ):
         self.status = int(status)
         self.reason = reason
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         if body is None:
             self.body = b""
-        elif isinstance(body, bytes | bytearray | memoryview):
+        elif isinstance(body, (bytes, bytearray, memoryview)):
             self.body = bytes(body)
         elif isinstance(body, str):
             self.body = body.encode("utf-8")
@@ -356,8 +388,7 @@ def json_error(status: int, code: str, message: str, headers: Mapping[str, str] 
 
 def not_implemented(service: str, request: Request) -> Response:
     """A 501 used by placeholder plugins."""
-    return json_error(501, "NotImplemented",
-                      f"The Azure twin has no {service} handler for {request.method} {request.path} yet.")
+    return json_error(501, "NotImplemented", f"The Azure twin has no {service} handler for {request.method} {request.path} yet.")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -134,8 +134,7 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def render_response(response: Response, *, head_only: bool, keep_alive: bool,
-                    declared_length: int | None = None) -> bytes:
+def render_response(response: Response, *, head_only: bool, keep_alive: bool, declared_length: int | None = None) -> bytes:
     """Serialise status line, headers and (unless HEAD) the body."""
     headers = Headers(response.headers.items())
     announced = headers.get("Content-Length") if head_only else None
@@ -188,8 +187,15 @@ def _graceful_close(sock: socket.socket) -> None:
 class Twin:
     """The twin: state, plugins, routes, TLS contexts, fault book and the listening server."""
 
-    def __init__(self, state_dir: str, *, port: int = 0, batch_regions=DEFAULT_BATCH_REGIONS,
-                 plugins: list[type[Plugin]] | None = None, verbose: bool = False):
+    def __init__(
+        self,
+        state_dir: str,
+        *,
+        port: int = 0,
+        batch_regions=DEFAULT_BATCH_REGIONS,
+        plugins: list[type[Plugin]] | None = None,
+        verbose: bool = False,
+    ):
         self.verbose = verbose
         self.batch_regions = tuple(batch_regions)
         self.plugin_classes = list(plugins or PLUGINS)
@@ -226,17 +232,27 @@ class Twin:
         msi = self.state.info["entra"]["managed_identity"]
         msi["endpoint"] = f"{self.proxy_url}/_msi/token"
         msi["imds_endpoint"] = f"{self.proxy_url}/_msi/metadata/identity/oauth2/token"
-        self.state.info.update({
-            "port": self.port, "proxy_url": self.proxy_url, "pid": None,
-            "plugins": [p.name for p in self.plugins.values()],
-            "batch_regions": list(self.batch_regions),
-            "hosts": {cloud.name: sorted({p for p, _, c in self.routes if c is cloud}) for cloud in CLOUDS.values()},
-            "clouds": {cloud.name: {"login": cloud.login_host, "arm": cloud.arm_host,
-                                    "vault_suffix": cloud.vault_suffix, "batch_suffix": cloud.batch_suffix,
-                                    "classic": cloud.classic_host,
-                                    "resources": {k: list(v) for k, v in cloud.resources.items()}}
-                       for cloud in CLOUDS.values()},
-        })
+        self.state.info.update(
+            {
+                "port": self.port,
+                "proxy_url": self.proxy_url,
+                "pid": None,
+                "plugins": [p.name for p in self.plugins.values()],
+                "batch_regions": list(self.batch_regions),
+                "hosts": {cloud.name: sorted({p for p, _, c in self.routes if c is cloud}) for cloud in CLOUDS.values()},
+                "clouds": {
+                    cloud.name: {
+                        "login": cloud.login_host,
+                        "arm": cloud.arm_host,
+                        "vault_suffix": cloud.vault_suffix,
+                        "batch_suffix": cloud.batch_suffix,
+                        "classic": cloud.classic_host,
+                        "resources": {k: list(v) for k, v in cloud.resources.items()},
+                    }
+                    for cloud in CLOUDS.values()
+                },
+            }
+        )
         self.state.server_info = self.state.info
 
     # ---------------------------------------------------------------------------------------- setup
@@ -332,13 +348,14 @@ class Twin:
         port = int(port_text)
         routed = self.route(host) if port == 443 else None
         if routed is None:
-            entry = self.faults.log(method="CONNECT", host=host, raw_path=target, headers=Headers(), fault=None,
-                                    plain=True)
+            entry = self.faults.log(method="CONNECT", host=host, raw_path=target, headers=Headers(), fault=None, plain=True)
             self.faults.finish(entry, 502, "refused")
             self._send_simple(
-                sock, 502,
+                sock,
+                502,
                 f"azure_twin: no twin service for {target}. The twin never forwards traffic; it serves only the "
-                f"Azure hostnames listed in twin.json 'hosts' on port 443.\n")
+                f"Azure hostnames listed in twin.json 'hosts' on port 443.\n",
+            )
             return
         plugin, cloud = routed
         sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -347,7 +364,9 @@ class Twin:
         try:
             tls = ctx.wrap_socket(sock, server_side=True)
         except (ssl.SSLError, OSError) as exc:
-            self._debug(f"TLS handshake for {host} failed: {exc}")
+            entry = self.faults.log(method="CONNECT", host=host, raw_path=target, headers=Headers(), fault=None, plain=True)
+            self.faults.finish(entry, 200, f"tls-failed: {exc}")
+            print(f"azure_twin: TLS handshake for {host} failed: {exc}", file=sys.stderr, flush=True)
             return
         tls.settimeout(IDLE_TIMEOUT)
         peer_der = tls.getpeercert(binary_form=True) if plugin.client_cert else None
@@ -371,12 +390,23 @@ class Twin:
                 keep = self._keep_alive(version, headers)
                 host_header = (headers.get("Host") or host).lower()
                 if host_header.rsplit(":", 1)[0].strip("[]") != host:
-                    self._respond(tls, Response(421, f"Host header {host_header!r} does not match tunnel {host!r}\n"),
-                                  method, keep=False)
+                    self._respond(
+                        tls, Response(421, f"Host header {host_header!r} does not match tunnel {host!r}\n"), method, keep=False
+                    )
                     return
-                request = Request(method=method, raw_path=raw_path, headers=headers, body=body, host=host, port=port,
-                                  cloud=cloud, state=self.state, peer_cert_der=peer_der, plain=False,
-                                  client_address=client_address)
+                request = Request(
+                    method=method,
+                    raw_path=raw_path,
+                    headers=headers,
+                    body=body,
+                    host=host,
+                    port=port,
+                    cloud=cloud,
+                    state=self.state,
+                    peer_cert_der=peer_der,
+                    plain=False,
+                    client_address=client_address,
+                )
                 request.connection_id = conn_id
                 if not self._dispatch(tls, plugin, request, keep) or not keep:
                     return
@@ -398,29 +428,43 @@ class Twin:
     def _plain_request(self, sock, method, target, headers, body, keep, client_address, conn_id) -> bool:
         """Serve a non-CONNECT request. Returns False when the connection must close."""
         if not target.startswith("/"):  # absolute-form (forward proxying) or junk
-            entry = self.faults.log(method=method, host=target, raw_path=target, headers=headers, fault=None,
-                                    plain=True)
+            entry = self.faults.log(method=method, host=target, raw_path=target, headers=headers, fault=None, plain=True)
             self.faults.finish(entry, 502, "refused")
-            return self._respond(sock, Response(502, "azure_twin: the twin is not a forwarding proxy; use HTTPS "
-                                                     "through CONNECT to an Azure hostname.\n"), method, keep)
+            return self._respond(
+                sock,
+                Response(
+                    502, "azure_twin: the twin is not a forwarding proxy; use HTTPS through CONNECT to an Azure hostname.\n"
+                ),
+                method,
+                keep,
+            )
         path = target.split("?", 1)[0]
         if path.startswith("/_twin/"):
             return self._respond(sock, self._control(method, target, body), method, keep)
         for plugin in self.plugins.values():
             if any(path.startswith(prefix) for prefix in plugin.plain_paths):
-                request = Request(method=method, raw_path=target, headers=headers, body=body, host="127.0.0.1",
-                                  port=self.port, cloud=None, state=self.state, plain=True,
-                                  client_address=client_address)
+                request = Request(
+                    method=method,
+                    raw_path=target,
+                    headers=headers,
+                    body=body,
+                    host="127.0.0.1",
+                    port=self.port,
+                    cloud=None,
+                    state=self.state,
+                    plain=True,
+                    client_address=client_address,
+                )
                 request.connection_id = conn_id
                 return self._dispatch(sock, plugin, request, keep)
-        return self._respond(sock, Response(404, {"error": {"code": "NotFound",
-                                                            "message": f"azure_twin: no plain path {path}"}}),
-                             method, keep)
+        return self._respond(
+            sock, Response(404, {"error": {"code": "NotFound", "message": f"azure_twin: no plain path {path}"}}), method, keep
+        )
 
-    def _respond(self, sock, response: Response, method: str, keep: bool, declared_length=None,
-                 body_override: bytes | None = None) -> bool:
-        data = render_response(response, head_only=(method == "HEAD"), keep_alive=keep,
-                               declared_length=declared_length)
+    def _respond(
+        self, sock, response: Response, method: str, keep: bool, declared_length=None, body_override: bytes | None = None
+    ) -> bool:
+        data = render_response(response, head_only=(method == "HEAD"), keep_alive=keep, declared_length=declared_length)
         if body_override is not None:
             data = data[: len(data) - len(response.body)] + body_override
         sock.sendall(data)
@@ -429,8 +473,14 @@ class Twin:
     def _dispatch(self, sock, plugin: Plugin, request: Request, keep: bool) -> bool:
         """Apply a scripted fault or call the plugin; write the response. Returns False to close."""
         fault = self.faults.take(request.host, request.method, request.raw_path)
-        entry = self.faults.log(method=request.method, host=request.host, raw_path=request.raw_path,
-                                headers=request.headers, fault=fault, plain=request.plain)
+        entry = self.faults.log(
+            method=request.method,
+            host=request.host,
+            raw_path=request.raw_path,
+            headers=request.headers,
+            fault=fault,
+            plain=request.plain,
+        )
         entry["plugin"] = plugin.name
         entry["conn"] = getattr(request, "connection_id", None)
         if fault and fault.delay:
@@ -447,8 +497,7 @@ class Twin:
             self.faults.finish(entry, response.status, "truncated")
             sent = response.body[: len(response.body) // 2]
             try:
-                self._respond(sock, response, request.method, False, declared_length=len(response.body) + 64,
-                              body_override=sent)
+                self._respond(sock, response, request.method, False, declared_length=len(response.body) + 64, body_override=sent)
             finally:
                 _graceful_close(sock)
             raise _Closed()
@@ -464,13 +513,23 @@ class Twin:
         except Exception as exc:  # noqa: BLE001 - a plugin bug must not kill the connection thread silently
             tb = traceback.format_exc()
             print(f"azure_twin: plugin {plugin.name} failed on {request!r}\n{tb}", file=sys.stderr, flush=True)
-            return Response(500, {"error": {"code": "TwinInternalError", "message": f"{type(exc).__name__}: {exc}",
-                                            "traceback": tb}})
+            return Response(
+                500, {"error": {"code": "TwinInternalError", "message": f"{type(exc).__name__}: {exc}", "traceback": tb}}
+            )
 
     # ---------------------------------------------------------------------------------------- control API
     def _control(self, method: str, target: str, body: bytes) -> Response:
-        req = Request(method=method, raw_path=target, headers=Headers(), body=body, host="127.0.0.1",
-                      port=self.port, cloud=None, state=self.state, plain=True)
+        req = Request(
+            method=method,
+            raw_path=target,
+            headers=Headers(),
+            body=body,
+            host="127.0.0.1",
+            port=self.port,
+            cloud=None,
+            state=self.state,
+            plain=True,
+        )
         path = req.path.rstrip("/")
         try:
             payload = req.json() if body else None
@@ -497,8 +556,8 @@ class Twin:
                 self.faults.reset_log()
                 return Response(200, {"requests": []})
             parts = path.split("/")
-            if len(parts) == 4 and method == "POST" and parts[2] in self.by_name:
-                result = self.by_name[parts[2]].control(parts[3], payload)
+            if len(parts) == 4 and method in ("POST", "GET") and parts[2] in self.by_name:
+                result = self.by_name[parts[2]].control(parts[3], payload if method == "POST" else None)
                 return result if isinstance(result, Response) else Response(200, result)
         except FaultError as exc:
             return Response(400, {"error": str(exc)})

@@ -58,12 +58,15 @@ class AppCertificate:
         return b64url(bytes.fromhex(self.thumbprint_sha256))
 
     @classmethod
-    def from_cert(cls, cert: x509.Certificate) -> "AppCertificate":
+    def from_cert(cls, cert: x509.Certificate) -> AppCertificate:
         """Build from a ``cryptography`` certificate."""
         der = cert.public_bytes(serialization.Encoding.DER)
-        return cls(der=der, public_key=cert.public_key(),
-                   thumbprint_sha1=hashlib.sha1(der).hexdigest().upper(),  # noqa: S324 - it is the thumbprint
-                   thumbprint_sha256=hashlib.sha256(der).hexdigest().upper())
+        return cls(
+            der=der,
+            public_key=cert.public_key(),
+            thumbprint_sha1=hashlib.sha1(der).hexdigest().upper(),  # noqa: S324 - it is the thumbprint
+            thumbprint_sha256=hashlib.sha256(der).hexdigest().upper(),
+        )
 
 
 @dataclass
@@ -112,8 +115,15 @@ class SigningKey:
         def _int(value: int) -> str:
             return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
-        return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "x5t": self.kid,
-                "n": _int(numbers.n), "e": _int(numbers.e)}
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "x5t": self.kid,
+            "n": _int(numbers.n),
+            "e": _int(numbers.e),
+        }
 
 
 class TwinState:
@@ -189,12 +199,17 @@ def _self_signed(common_name: str, key: rsa.RSAPrivateKey, days: int = 365) -> x
     """A self-signed certificate, as ``New-SelfSignedCertificate`` or ``az ad sp create-for-rbac`` would make."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = _dt.datetime.now(_dt.timezone.utc)
-    return (x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _dt.timedelta(minutes=5)).not_valid_after(now + _dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _dt.timedelta(minutes=5))
+        .not_valid_after(now + _dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
 
 
 def create_state(state_dir: str, *, hostnames: list[str]) -> TwinState:
@@ -211,80 +226,113 @@ def create_state(state_dir: str, *, hostnames: list[str]) -> TwinState:
     state.tls_leaf = state.tls_ca.issue_cert(*hostnames)
     ca_file = state.write_file("ca.pem", state.tls_ca.cert_pem.bytes(), 0o644)
     client_ca_file = state.write_file("client-ca.pem", state.client_ca.cert_pem.bytes(), 0o644)
+    # A client certificate from the client CA that no subscription knows (classic: "unknown certificate" case).
+    stray = state.client_ca.issue_cert("signet-twin-unregistered-client")
+    client_test_cert_file = state.write_file("client-test-cert.pem", stray.private_key_and_cert_chain_pem.bytes())
 
     # App 1: client secret.
     secret = state.register_secret(_secrets.token_urlsafe(30) + "~Tw1n")
-    secret_app = state.register_app(App(client_id=str(uuid.uuid4()), display_name="signet-twin-secret-app",
-                                        object_id=str(uuid.uuid4()), secrets=[secret]))
+    secret_app = state.register_app(
+        App(client_id=str(uuid.uuid4()), display_name="signet-twin-secret-app", object_id=str(uuid.uuid4()), secrets=[secret])
+    )
 
     # App 2: certificate (self-signed, PEM with key, PFX with password).
     cert_key = new_rsa_key()
     cert = _self_signed("signet-twin-cert-app", cert_key)
     app_cert = AppCertificate.from_cert(cert)
-    cert_app = state.register_app(App(client_id=str(uuid.uuid4()), display_name="signet-twin-cert-app",
-                                      object_id=str(uuid.uuid4()), certificates=[app_cert]))
+    cert_app = state.register_app(
+        App(
+            client_id=str(uuid.uuid4()), display_name="signet-twin-cert-app", object_id=str(uuid.uuid4()), certificates=[app_cert]
+        )
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = cert_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption())
+    key_pem = cert_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     pfx_password = state.register_secret(_secrets.token_urlsafe(12))
-    pfx = pkcs12.serialize_key_and_certificates(b"signet-twin-cert-app", cert_key, cert, None,
-                                                serialization.BestAvailableEncryption(pfx_password.encode()))
+    pfx = pkcs12.serialize_key_and_certificates(
+        b"signet-twin-cert-app", cert_key, cert, None, serialization.BestAvailableEncryption(pfx_password.encode())
+    )
     state.register_secret(key_pem.decode("ascii"))
 
     # App 3: workload identity (federated credential only, no secret, no certificate).
     subject = "system:serviceaccount:signet:twin-workload"
-    workload_app = state.register_app(App(
-        client_id=str(uuid.uuid4()), display_name="signet-twin-workload-app", object_id=str(uuid.uuid4()),
-        federated=[FederatedCredential(issuer=state.oidc_issuer, subject=subject)]))
-    federated_token = entra.sign_jwt(state.oidc_key, {
-        "iss": state.oidc_issuer, "sub": subject, "aud": [FEDERATED_AUDIENCE],
-        **entra.lifetime_claims(3600)})
+    workload_app = state.register_app(
+        App(
+            client_id=str(uuid.uuid4()),
+            display_name="signet-twin-workload-app",
+            object_id=str(uuid.uuid4()),
+            federated=[FederatedCredential(issuer=state.oidc_issuer, subject=subject)],
+        )
+    )
+    federated_token = entra.sign_jwt(
+        state.oidc_key, {"iss": state.oidc_issuer, "sub": subject, "aud": [FEDERATED_AUDIENCE], **entra.lifetime_claims(3600)}
+    )
     state.register_secret(federated_token)
 
     # Managed identities: one system-assigned (default), one user-assigned.
     rg = f"/subscriptions/{state.subscription_id}/resourceGroups/signet-twin-rg"
-    system_mi = ManagedIdentity(client_id=str(uuid.uuid4()), object_id=str(uuid.uuid4()),
-                                resource_id=f"{rg}/providers/Microsoft.Web/sites/signet-twin-app",
-                                system_assigned=True)
-    user_mi = ManagedIdentity(client_id=str(uuid.uuid4()), object_id=str(uuid.uuid4()),
-                              resource_id=f"{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/signet-uami")
+    system_mi = ManagedIdentity(
+        client_id=str(uuid.uuid4()),
+        object_id=str(uuid.uuid4()),
+        resource_id=f"{rg}/providers/Microsoft.Web/sites/signet-twin-app",
+        system_assigned=True,
+    )
+    user_mi = ManagedIdentity(
+        client_id=str(uuid.uuid4()),
+        object_id=str(uuid.uuid4()),
+        resource_id=f"{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/signet-uami",
+    )
     state.managed_identities = {system_mi.client_id: system_mi, user_mi.client_id: user_mi}
 
-    state.info.update({
-        "state_dir": state.state_dir,
-        "ca_file": ca_file,
-        "client_ca_file": client_ca_file,
-        "tenant_id": state.tenant_id,
-        "tenant_domain": state.tenant_domain,
-        "subscription_id": state.subscription_id,
-        "entra": {
-            "secret_app": {"client_id": secret_app.client_id, "client_secret": secret,
-                           "object_id": secret_app.object_id, "display_name": secret_app.display_name},
-            "cert_app": {
-                "client_id": cert_app.client_id, "object_id": cert_app.object_id,
-                "display_name": cert_app.display_name,
-                "cert_pem_file": state.write_file("app-cert.pem", cert_pem + key_pem),
-                "cert_file": state.write_file("app-cert.crt", cert_pem, 0o644),
-                "key_file": state.write_file("app-cert.key", key_pem),
-                "pfx_file": state.write_file("app-cert.pfx", pfx),
-                "pfx_password": pfx_password,
-                "thumbprint": app_cert.thumbprint_sha1,
-                "thumbprint_sha256": app_cert.thumbprint_sha256,
+    state.info.update(
+        {
+            "state_dir": state.state_dir,
+            "ca_file": ca_file,
+            "client_ca_file": client_ca_file,
+            "client_test_cert_file": client_test_cert_file,
+            "tenant_id": state.tenant_id,
+            "tenant_domain": state.tenant_domain,
+            "subscription_id": state.subscription_id,
+            "entra": {
+                "secret_app": {
+                    "client_id": secret_app.client_id,
+                    "client_secret": secret,
+                    "object_id": secret_app.object_id,
+                    "display_name": secret_app.display_name,
+                },
+                "cert_app": {
+                    "client_id": cert_app.client_id,
+                    "object_id": cert_app.object_id,
+                    "display_name": cert_app.display_name,
+                    "cert_pem_file": state.write_file("app-cert.pem", cert_pem + key_pem),
+                    "cert_file": state.write_file("app-cert.crt", cert_pem, 0o644),
+                    "key_file": state.write_file("app-cert.key", key_pem),
+                    "pfx_file": state.write_file("app-cert.pfx", pfx),
+                    "pfx_password": pfx_password,
+                    "thumbprint": app_cert.thumbprint_sha1,
+                    "thumbprint_sha256": app_cert.thumbprint_sha256,
+                },
+                "workload_app": {
+                    "client_id": workload_app.client_id,
+                    "object_id": workload_app.object_id,
+                    "display_name": workload_app.display_name,
+                    "issuer": state.oidc_issuer,
+                    "subject": subject,
+                    "audience": FEDERATED_AUDIENCE,
+                    "token_file": state.write_file("federated-token.jwt", federated_token),
+                },
+                "managed_identity": {
+                    "client_id": system_mi.client_id,
+                    "object_id": system_mi.object_id,
+                    "resource_id": system_mi.resource_id,
+                    "user_assigned": {
+                        "client_id": user_mi.client_id,
+                        "object_id": user_mi.object_id,
+                        "resource_id": user_mi.resource_id,
+                    },
+                    "identity_header": state.identity_header,
+                    # "endpoint" is added by the server once the port is known.
+                },
             },
-            "workload_app": {
-                "client_id": workload_app.client_id, "object_id": workload_app.object_id,
-                "display_name": workload_app.display_name,
-                "issuer": state.oidc_issuer, "subject": subject, "audience": FEDERATED_AUDIENCE,
-                "token_file": state.write_file("federated-token.jwt", federated_token),
-            },
-            "managed_identity": {
-                "client_id": system_mi.client_id, "object_id": system_mi.object_id,
-                "resource_id": system_mi.resource_id,
-                "user_assigned": {"client_id": user_mi.client_id, "object_id": user_mi.object_id,
-                                  "resource_id": user_mi.resource_id},
-                "identity_header": state.identity_header,
-                # "endpoint" is added by the server once the port is known.
-            },
-        },
-    })
+        }
+    )
     return state

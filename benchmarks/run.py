@@ -1,0 +1,463 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""signet.azure benchmarks: side by side in one run, reported as medians and ratios.
+
+Writes benchmarks/results/latest.md and latest.json. Never part of `make test` (no timed tests); `--smoke` is a
+short version with small sizes and fewer runs.
+
+Each measured unit runs in its own child process; wall time is measured around it, client CPU seconds and peak RSS
+come from os.wait4's rusage of that child alone. Runs of the two sides alternate (A B A B ...) after a warm-up, so
+machine noise hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "build" / "collections"))
+
+from tests.helpers.playbook import ansible_env, ensure_collection_link  # noqa: E402
+from tests.helpers.servers import DEV_ACCOUNT, DEV_KEY, start_azurite  # noqa: E402
+
+PY = sys.executable
+BIN = Path(PY).parent
+DRIVERS = REPO / "benchmarks" / "drivers"
+RESULTS = REPO / "benchmarks" / "results"
+MiB = 1024 * 1024
+
+
+# --- measurement helpers --------------------------------------------------------------------------------------------
+def run_child(cmd, env=None, cwd=None, stdin_data=None):
+    """Run a command; return dict(wall, cpu, maxrss_mib, rc, out). rusage is the child's own (os.wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE if stdin_data else None)
+    if stdin_data:
+        proc.stdin.write(stdin_data)
+        proc.stdin.close()
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "maxrss_mib": usage.ru_maxrss / 1024.0,
+        "rc": proc.returncode,
+        "out": out.decode("utf-8", "replace")[-4000:],
+    }
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def alternate(label_a, fn_a, label_b, fn_b, runs, warmup=1):
+    """Warm up each side, then alternate A/B ``runs`` times. Returns {label: [samples]}; each fn returns a dict."""
+    for _ in range(warmup):
+        fn_a()
+        fn_b()
+    samples = {label_a: [], label_b: []}
+    for i in range(runs):
+        pair = [(label_a, fn_a), (label_b, fn_b)]
+        if i % 2:
+            pair.reverse()
+        for label, fn in pair:
+            res = fn()
+            if res.get("rc", 0) != 0:
+                raise RuntimeError("%s failed: %s" % (label, res.get("out")))
+            samples[label].append(res)
+    return samples
+
+
+def stat_of(samples, key):
+    return summary([s[key] for s in samples])
+
+
+# --- 1. per-task wall time ------------------------------------------------------------------------------------------
+def write_playbook(path: Path, tasks: list[dict]):
+    import yaml
+
+    path.write_text(yaml.safe_dump([{"name": "bench", "hosts": "localhost", "gather_facts": False, "tasks": tasks}], sort_keys=False))
+
+
+def bench_per_task(az, work: Path, runs: int, ntasks: int):
+    modules = {p.stem for p in (REPO / "plugins" / "modules").glob("*.py")}
+    container = "benchtasks"
+    sas = _account_sas()
+    _sdk_setup_container(az, container, blobs=3)
+    if "storage_blob_info" in modules:
+        ours_task = {
+            "name": "blob info",
+            "signet.azure.storage_blob_info": {"container": container, "endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY},
+        }
+        ours_label = "signet.azure.storage_blob_info"
+    else:
+        ours_task = {
+            "name": "list",
+            "signet.azure.request": {"path": "/%s?restype=container&comp=list" % container, "endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY},
+        }
+        ours_label = "signet.azure.request"
+    uri_task = {"name": "uri", "ansible.builtin.uri": {"url": "%s/%s?restype=container&comp=list&%s" % (az.blob_endpoint, container, sas), "return_content": True}}
+    pb_ours, pb_uri, pb_empty = work / "ours.yml", work / "uri.yml", work / "empty.yml"
+    write_playbook(pb_ours, [ours_task] * ntasks)
+    write_playbook(pb_uri, [uri_task] * ntasks)
+    write_playbook(pb_empty, [{"name": "noop", "ansible.builtin.meta": "noop"}])
+    env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal"}, work)
+
+    def play(pb):
+        return lambda: run_child([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(pb)], env=env, cwd=str(REPO))
+
+    base = [play(pb_empty)()["wall"] for _ in range(3)]
+    samples = alternate(ours_label, play(pb_ours), "ansible.builtin.uri", play(pb_uri), runs)
+    base_wall = statistics.median(base)
+    ours = [(s["wall"] - base_wall) / ntasks for s in samples[ours_label]]
+    uri = [(s["wall"] - base_wall) / ntasks for s in samples["ansible.builtin.uri"]]
+    return {
+        "tasks_per_playbook": ntasks,
+        "playbook_overhead_s": base_wall,
+        "ours_label": ours_label,
+        "ours_per_task_s": summary(ours),
+        "uri_per_task_s": summary(uri),
+        "ratio_median": statistics.median(ours) / statistics.median(uri),
+        "goal": "<= 1.25x",
+    }
+
+
+# --- 2. import cost --------------------------------------------------------------------------------------------------
+HEAVY = ("msal", "cryptography", "requests", "yaml", "azure", "jwt")
+
+
+def bench_imports():
+    ensure_collection_link()
+    out = {}
+    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections"))
+    for mod in sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py")):
+        name = "ansible_collections.signet.azure.plugins.modules.%s" % mod
+        code = "import %s, sys, json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))" % name
+        times = []
+        loaded = []
+        for _ in range(5):
+            proc = subprocess.run([PY, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                break
+            loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+            for line in proc.stderr.splitlines():
+                parts = line.split("|")
+                if len(parts) == 3 and parts[2].strip() == name:
+                    times.append(int(parts[1].strip()) / 1e6)
+        if not times:
+            out[mod] = {"error": proc.stderr[-500:]}
+            continue
+        out[mod] = {"import_s": summary(times), "heavy_imports": [m for m in HEAVY if m in loaded]}
+    # which heavy libraries each module imports when it actually runs is checked by the unit tests
+    return out
+
+
+# --- 3. upload/download vs azure-storage-blob ----------------------------------------------------------------------
+def make_file(path: Path, size: int):
+    if path.exists() and path.stat().st_size == size:
+        return
+    chunk = os.urandom(4 * MiB)
+    with open(path, "wb") as fh:
+        left = size
+        while left > 0:
+            n = min(left, len(chunk))
+            fh.write(chunk[:n])
+            left -= n
+
+
+def _sdk_service(az):
+    from azure.storage.blob import BlobServiceClient
+
+    return BlobServiceClient.from_connection_string(az.connection_string)
+
+
+def _sdk_setup_container(az, container, blobs=0, prefix="b"):
+    svc = _sdk_service(az)
+    try:
+        svc.create_container(container)
+    except Exception:  # noqa: BLE001 - exists already
+        pass
+    cc = svc.get_container_client(container)
+    for i in range(blobs):
+        cc.upload_blob("%s%06d" % (prefix, i), b"x", overwrite=True)
+    return cc
+
+
+def _account_sas():
+    import datetime as dt
+
+    from ansible_collections.signet.azure.plugins.module_utils._signing.sas import account_sas
+
+    return account_sas(DEV_ACCOUNT, DEV_KEY, "rl", "b", "sco", dt.datetime.utcnow() + dt.timedelta(hours=4), protocol="https,http")
+
+
+def module_cmd(module: str, args: dict, work: Path):
+    """Run a collection module directly (as AnsiballZ would run it: args file in argv[1])."""
+    args_file = work / ("%s-args.json" % module)
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    return [PY, "-m", "ansible_collections.signet.azure.plugins.modules.%s" % module, str(args_file)]
+
+
+def bench_transfer(az, work: Path, sizes, concurrencies, runs):
+    ensure_collection_link()
+    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
+    container = "benchxfer"
+    _sdk_setup_container(az, container)
+    svc = _sdk_service(az)
+    cc = svc.get_container_client(container)
+    results = []
+    for size in sizes:
+        src = work / ("src-%d.bin" % size)
+        make_file(src, size)
+        for conc in concurrencies:
+            block = 8 * MiB
+            conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
+
+            def ours_up(size=size, conc=conc, src=src):
+                name = "ours-%d-%d" % (size, conc)
+                r = run_child(module_cmd("storage_blob", dict(conn, container=container, name=name, src=str(src), overwrite="always", max_concurrency=conc, block_size=block), work), env=env)
+                cc.delete_blob(name)
+                return r
+
+            def sdk_up(size=size, conc=conc, src=src):
+                name = "sdk-%d-%d" % (size, conc)
+                r = run_child([PY, str(DRIVERS / "sdk_transfer.py"), "upload", az.connection_string, container, name, str(src), str(conc), str(block)], env=env)
+                cc.delete_blob(name)
+                return r
+
+            up = alternate("signet", ours_up, "sdk", sdk_up, runs)
+            # downloads: one blob uploaded by the SDK, read by both
+            dl_name = "dl-%d" % size
+            with open(src, "rb") as fh:
+                cc.upload_blob(dl_name, fh, overwrite=True, max_concurrency=4)
+            dest = work / "dest.bin"
+
+            def ours_down(conc=conc):
+                if dest.exists():
+                    dest.unlink()
+                return run_child(module_cmd("storage_blob_download", dict(conn, container=container, name=dl_name, dest=str(dest), force=True, max_concurrency=conc, chunk_size=block), work), env=env)
+
+            def sdk_down(conc=conc):
+                if dest.exists():
+                    dest.unlink()
+                return run_child([PY, str(DRIVERS / "sdk_transfer.py"), "download", az.connection_string, container, dl_name, str(dest), str(conc), str(block)], env=env)
+
+            down = alternate("signet", ours_down, "sdk", sdk_down, runs)
+            cc.delete_blob(dl_name)
+            for direction, samples in (("upload", up), ("download", down)):
+                row = {"size_mib": size // MiB, "concurrency": conc, "direction": direction}
+                for side in ("signet", "sdk"):
+                    walls = [s["wall"] for s in samples[side]]
+                    row[side] = {
+                        "mib_s": summary([size / MiB / w for w in walls]),
+                        "cpu_s": stat_of(samples[side], "cpu"),
+                        "peak_rss_mib": stat_of(samples[side], "maxrss_mib"),
+                    }
+                row["ratio_mib_s"] = row["signet"]["mib_s"]["median"] / row["sdk"]["mib_s"]["median"]
+                row["ratio_cpu"] = row["signet"]["cpu_s"]["median"] / row["sdk"]["cpu_s"]["median"]
+                results.append(row)
+        src.unlink()
+    return results
+
+
+def bench_noop_rerun(az, work: Path, size, runs):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
+    container = "benchnoop"
+    _sdk_setup_container(az, container)
+    src = work / "noop.bin"
+    make_file(src, size)
+    conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
+    args = dict(conn, container=container, name="noop", src=str(src), max_concurrency=4)
+    first = run_child(module_cmd("storage_blob", args, work), env=env)
+    if first["rc"] != 0:
+        raise RuntimeError(first["out"])
+    samples = []
+    for _ in range(runs):
+        r = run_child(module_cmd("storage_blob", args, work), env=env)
+        if '"changed": false' not in r["out"]:
+            raise RuntimeError("rerun was not a no-op: %s" % r["out"])
+        samples.append(r)
+    src.unlink()
+    return {"size_mib": size // MiB, "seconds": stat_of(samples, "wall"), "cpu_s": stat_of(samples, "cpu"), "peak_rss_mib": stat_of(samples, "maxrss_mib")}
+
+
+def bench_listing(az, work: Path, nblobs, runs):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
+    container = "benchlist"
+    cc = _sdk_setup_container(az, container)
+    existing = sum(1 for _ in cc.list_blobs())
+    if existing < nblobs:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as ex:
+            list(ex.map(lambda i: cc.upload_blob("b%06d" % i, b"x", overwrite=True), range(existing, nblobs)))
+    conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
+
+    def ours():
+        return run_child(module_cmd("storage_blob_info", dict(conn, container=container), work), env=env)
+
+    def sdk():
+        return run_child([PY, str(DRIVERS / "sdk_transfer.py"), "list", az.connection_string, container], env=env)
+
+    samples = alternate("signet", ours, "sdk", sdk, runs)
+    row = {"blobs": nblobs}
+    for side in ("signet", "sdk"):
+        row[side] = {"blobs_per_s": summary([nblobs / s["wall"] for s in samples[side]]), "peak_rss_mib": stat_of(samples[side], "maxrss_mib")}
+    row["ratio"] = row["signet"]["blobs_per_s"]["median"] / row["sdk"]["blobs_per_s"]["median"]
+    return row
+
+
+def bench_batch(work: Path, njobs, runs):
+    from azure_twin.harness import start_twin
+
+    twin = start_twin(work / "twin")
+    try:
+        twin.control("/_twin/batch/seed", {"jobs": njobs})
+        info = twin.info["batch"]
+        env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
+        env.update(twin.env)
+        args = {"batch_account": info["account"], "batch_endpoint": info["endpoint"], "batch_access_key": info["key"], "batch_auth": "shared_key"}
+        samples = []
+        for _ in range(runs):
+            r = run_child(module_cmd("batch_job_info", args, work), env=env)
+            if r["rc"] != 0:
+                raise RuntimeError(r["out"])
+            samples.append(r)
+        return {"jobs": njobs, "jobs_per_s": summary([njobs / s["wall"] for s in samples]), "peak_rss_mib": stat_of(samples, "maxrss_mib")}
+    finally:
+        twin.stop()
+
+
+# --- 4. install footprint -------------------------------------------------------------------------------------------
+def bench_footprint(work: Path):
+    venv = work / "footprint-venv"
+    if venv.exists():
+        shutil.rmtree(venv)
+    subprocess.run([PY, "-m", "venv", str(venv)], check=True)
+    vpy = venv / "bin" / "python"
+    core = [line for line in (REPO / "requirements-test.txt").read_text().splitlines() if line.startswith("ansible-core")]
+    subprocess.run([str(vpy), "-m", "pip", "install", "-q", *core, "-r", str(REPO / "requirements.txt")], check=True)
+    listing = subprocess.run([str(vpy), "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True)
+    pkgs = [p["name"] for p in json.loads(listing.stdout) if p["name"].lower() not in ("pip", "setuptools", "wheel")]
+    size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+    shutil.rmtree(venv)
+    return {"packages": len(pkgs), "size_mib": size / MiB, "package_names": sorted(pkgs)}
+
+
+# --- report ---------------------------------------------------------------------------------------------------------
+def fmt(s, unit="", digits=2):
+    return "%.*f%s (min %.*f, max %.*f, n=%d)" % (digits, s["median"], unit, digits, s["min"], digits, s["max"], s["n"])
+
+
+def write_report(res: dict):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(res, indent=1))
+    lines = ["# signet.azure benchmark results", "", "Machine: %s, %s cores, Python %s. Run: %s. Mode: %s." % (platform.machine(), os.cpu_count(), platform.python_version(), res["date"], res["mode"]), ""]
+    lines.append("All figures are medians over the runs after a warm-up, the two sides alternated in one run; ratios are signet / other.")
+    lines.append("")
+    if "per_task" in res:
+        pt = res["per_task"]
+        lines += [
+            "## Per-task wall time (%d-task playbook against Azurite)" % pt["tasks_per_playbook"],
+            "",
+            "| side | seconds per task |",
+            "|---|---|",
+            "| %s | %s |" % (pt["ours_label"], fmt(pt["ours_per_task_s"], " s", 3)),
+            "| ansible.builtin.uri (same GET, SAS URL) | %s |" % fmt(pt["uri_per_task_s"], " s", 3),
+            "",
+            "Ratio: **%.2f×** (goal %s). Playbook start-up, subtracted: %.2f s." % (pt["ratio_median"], pt["goal"], pt["playbook_overhead_s"]),
+            "",
+        ]
+    if "transfer" in res:
+        lines += ["## Upload and download against Azurite (in-memory), vs azure-storage-blob", "", "| size | conc. | direction | signet MiB/s | SDK MiB/s | ratio | signet CPU s | SDK CPU s | CPU ratio | signet peak RSS MiB | SDK peak RSS MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in res["transfer"]:
+            lines.append(
+                "| %d MiB | %d | %s | %.1f | %.1f | %.2f× | %.2f | %.2f | %.2f× | %.1f | %.1f |"
+                % (
+                    r["size_mib"], r["concurrency"], r["direction"], r["signet"]["mib_s"]["median"], r["sdk"]["mib_s"]["median"], r["ratio_mib_s"],
+                    r["signet"]["cpu_s"]["median"], r["sdk"]["cpu_s"]["median"], r["ratio_cpu"], r["signet"]["peak_rss_mib"]["median"], r["sdk"]["peak_rss_mib"]["median"],
+                )
+            )
+        lines += ["", "Goals: client CPU <= SDK (ratio <= 1), MiB/s >= 0.95× SDK, peak RSS <= 64 MiB.", ""]
+    if "listing" in res:
+        li = res["listing"]
+        lines += ["## Listing %d blobs" % li["blobs"], "", "signet.azure.storage_blob_info: %s blobs/s; azure-storage-blob: %s blobs/s; ratio **%.2f×**." % (fmt(li["signet"]["blobs_per_s"], "", 0), fmt(li["sdk"]["blobs_per_s"], "", 0), li["ratio"]), ""]
+    if "noop" in res:
+        no = res["noop"]
+        lines += ["## No-op rerun of an unchanged %d MiB upload (MD5 compare only)" % no["size_mib"], "", "%s, CPU %s, peak RSS %s." % (fmt(no["seconds"], " s"), fmt(no["cpu_s"], " s"), fmt(no["peak_rss_mib"], " MiB", 1)), ""]
+    if "batch" in res:
+        ba = res["batch"]
+        lines += ["## Batch job listing from the twin (%d jobs, all pages)" % ba["jobs"], "", "%s jobs/s, peak RSS %s." % (fmt(ba["jobs_per_s"], "", 0), fmt(ba["peak_rss_mib"], " MiB", 1)), ""]
+    if "footprint" in res:
+        fp = res["footprint"]
+        lines += ["## Install footprint", "", "A fresh venv with ansible-core and requirements.txt: **%d packages, %.0f MiB** (azure.azcollection's documented route: ~140 packages, ~2 GiB, see ../shared/research/anchors.md)." % (fp["packages"], fp["size_mib"]), "", "Packages: " + ", ".join(fp["package_names"]), ""]
+    if "imports" in res:
+        lines += ["## Module import cost (python -X importtime, cumulative)", "", "| module | import s | heavy libraries imported |", "|---|---|---|"]
+        for mod, v in res["imports"].items():
+            if "error" in v:
+                lines.append("| %s | error | |" % mod)
+            else:
+                lines.append("| %s | %s | %s |" % (mod, fmt(v["import_s"], "", 3), ", ".join(v["heavy_imports"]) or "none"))
+        lines.append("")
+    if res.get("errors"):
+        lines += ["## Not measured", ""] + ["- %s: %s" % (k, v) for k, v in res["errors"].items()] + [""]
+    (RESULTS / "latest.md").write_text("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true", help="small sizes, 2 runs: a quick check that every benchmark works")
+    ap.add_argument("--only", help="comma list of sections: per_task,imports,transfer,listing,noop,batch,footprint")
+    args = ap.parse_args()
+    smoke = args.smoke
+    runs = 2 if smoke else 5
+    only = set(args.only.split(",")) if args.only else None
+    res = {"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "mode": "smoke" if smoke else "full", "errors": {}}
+    work = Path(tempfile.mkdtemp(prefix="signet-bench-"))
+    os.environ.setdefault("NODE_OPTIONS", "--max-old-space-size=8192")
+    az = start_azurite(work / "azurite")
+    sections = [
+        ("per_task", lambda: bench_per_task(az, work, runs, 5 if smoke else 20)),
+        ("imports", bench_imports),
+        ("transfer", lambda: bench_transfer(az, work, [8 * MiB] if smoke else [256 * MiB, 1024 * MiB], [1, 4], runs)),
+        ("listing", lambda: bench_listing(az, work, 300 if smoke else 5000, runs)),
+        ("noop", lambda: bench_noop_rerun(az, work, 16 * MiB if smoke else 1024 * MiB, runs)),
+        ("batch", lambda: bench_batch(work, 1500 if smoke else 10000, runs)),
+        ("footprint", lambda: bench_footprint(work)),
+    ]
+    try:
+        for name, fn in sections:
+            if only and name not in only:
+                continue
+            print("bench: %s ..." % name, flush=True)
+            try:
+                res[name] = fn()
+            except Exception as exc:  # noqa: BLE001 - report and go on with the next section
+                res["errors"][name] = "%s: %s" % (type(exc).__name__, str(exc)[:500])
+                print("bench: %s failed: %s" % (name, exc), flush=True)
+    finally:
+        az.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    if smoke:
+        global RESULTS
+        RESULTS = REPO / "build" / "bench-smoke"
+    write_report(res)
+    print((RESULTS / "latest.md").read_text())
+    return 1 if res["errors"] and smoke else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
