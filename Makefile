@@ -44,13 +44,14 @@ unit: venv
 integration: venv
 	$(BIN)/pytest -q tests/integration tests/twin $(PYTEST_ARGS)
 
-# ansible-test needs a real ansible_collections/<ns>/<name> directory: copy the tracked files there.
+# ansible-test needs a real ansible_collections/<ns>/<name> directory: copy the tracked files there (not the test-only
+# tools/ and benchmarks/, which are no part of the collection and are excluded from the galaxy build).
 # ansible-test --venv bootstraps pip with a script from ci-files.testing.ansible.com; offline, use our ensurepip shim.
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 sanity: venv
 	@[ -f $(ANSIBLE_TEST_GET_PIP) ] || install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
 	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
-	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
+	git ls-files -co --exclude-standard -z | grep -zv -E '^(tools|benchmarks|node_modules)/' | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
 	cd $(SANITY_DIR) && rm -rf node_modules build && git init -q && git add -A && \
 	  $(BIN)/ansible-test sanity --python 3.11 --venv --color no $(SANITY_ARGS)
 

@@ -9,6 +9,7 @@ configured package index. ``make sanity`` copies it into the cache when the real
 from __future__ import annotations
 
 import ensurepip
+import os
 import subprocess
 import sys
 
@@ -16,9 +17,10 @@ GET_PIP_ONLY = ("--no-setuptools", "--no-wheel")
 
 
 def main() -> int:
+    env = dict(os.environ)  # ensurepip points PIP_CONFIG_FILE at /dev/null; the install must see the pip config
     ensurepip.bootstrap(upgrade=True)
     args = [a for a in sys.argv[1:] if a not in GET_PIP_ONLY]
-    return subprocess.call([sys.executable, "-m", "pip", "install"] + args)
+    return subprocess.call([sys.executable, "-m", "pip", "install"] + args, env=env)
 
 
 if __name__ == "__main__":

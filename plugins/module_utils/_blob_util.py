@@ -106,16 +106,23 @@ def normalize_metadata(metadata: dict | None, option: str = "metadata") -> dict 
                 "digits or '_')" % (option, key)
             )
         if key.lower() in seen:
-            raise ConfigError("%s: the names %r and %r differ only by case; metadata names are case-insensitive" % (option, seen[key.lower()], key))
+            raise ConfigError(
+                "%s: the names %r and %r differ only by case; metadata names are case-insensitive"
+                % (option, seen[key.lower()], key)
+            )
         seen[key.lower()] = key
         text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
         text = text.strip()
         if not text:
-            raise ConfigError("%s: the value of %r is empty; Azure drops empty metadata values, remove the key instead" % (option, key))
+            raise ConfigError(
+                "%s: the value of %r is empty; Azure drops empty metadata values, remove the key instead" % (option, key)
+            )
         try:
             text.encode("ascii")
         except UnicodeEncodeError:
-            raise ConfigError("%s: the value of %r is not ASCII; HTTP headers carry ASCII only (encode it, e.g. base64)" % (option, key)) from None
+            raise ConfigError(
+                "%s: the value of %r is not ASCII; HTTP headers carry ASCII only (encode it, e.g. base64)" % (option, key)
+            ) from None
         if "\n" in text or "\r" in text:
             raise ConfigError("%s: the value of %r contains a line break" % (option, key))
         out[key] = text
@@ -226,10 +233,16 @@ def _props_dict(props: dict | None) -> dict:
         if key.startswith("@"):
             continue
         out[_snake(key)] = value
-    if "content_length" in out and out["content_length"] is not None:
-        out["content_length"] = int(out["content_length"])
-    if "etag" in out:
-        out["etag"] = out["etag"]
+    if "x_ms_blob_sequence_number" in out:
+        out["sequence_number"] = out.pop("x_ms_blob_sequence_number")
+    for key in ("content_length", "sequence_number"):
+        if out.get(key) is not None:
+            out[key] = int(out[key])
+    for key, value in list(out.items()):
+        if value in ("true", "false"):
+            out[key] = value == "true"
+    if out.get("etag") and not out["etag"].startswith('"'):
+        out["etag"] = '"%s"' % out["etag"]
     if "blob_type" in out and out["blob_type"] in BLOB_TYPE_NAMES:
         out["blob_type"] = BLOB_TYPE_NAMES[out["blob_type"]]
     return out
@@ -245,7 +258,11 @@ def parse_blob_list(text) -> dict:
     blobs_node = root.get("Blobs") or {}
     blobs = []
     for item in as_list(blobs_node.get("Blob") if isinstance(blobs_node, dict) else None):
-        entry = {"name": item.get("Name"), "properties": _props_dict(item.get("Properties")), "metadata": dict(item.get("Metadata") or {})}
+        entry = {
+            "name": item.get("Name"),
+            "properties": _props_dict(item.get("Properties")),
+            "metadata": dict(item.get("Metadata") or {}),
+        }
         for key in ("Snapshot", "VersionId", "IsCurrentVersion", "Deleted"):
             if item.get(key) is not None:
                 entry[_snake(key)] = item[key] if key not in ("IsCurrentVersion", "Deleted") else item[key] == "true"

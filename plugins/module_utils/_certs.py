@@ -305,8 +305,8 @@ def export_pfx(bundle: CertBundle, password: str, legacy: bool = True) -> bytes:
 
 # -- additions for Entra ID and Key Vault (issue 6) -------------------------------------------------------------------
 CLOUD_SERVICES_AES_MESSAGE = (
-    "the PFX %s is encrypted with AES-256 (PBES2), which Azure Cloud Services rejects (\"does not accept AES256-SHA256 "
-    "encrypted certificate\"): re-export it with 3DES/SHA1 (openssl pkcs12 -export -legacy, or -keypbe "
+    'the PFX %s is encrypted with AES-256 (PBES2), which Azure Cloud Services rejects ("does not accept AES256-SHA256 '
+    'encrypted certificate"): re-export it with 3DES/SHA1 (openssl pkcs12 -export -legacy, or -keypbe '
     "PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1)"
 )
 
@@ -317,6 +317,11 @@ def private_key_pem(bundle: CertBundle) -> bytes:
     if bundle.key is None:
         raise CertificateError("the certificate in %s has no private key" % bundle.source)
     return bundle.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def certificates_pem(bundle: CertBundle) -> str:
+    """Leaf and chain as PEM text, without any key (for CA certificates stored as secrets)."""
+    return b"".join([bundle.cert_pem()] + [c.public_bytes(serialization.Encoding.PEM) for c in bundle.chain]).decode("ascii")
 
 
 def pem_for_import(bundle: CertBundle) -> str:

@@ -31,7 +31,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
             continue
         if "=" not in part:
             raise ConfigError("connection_string: the part %r is not Key=Value; copy the whole connection string from the portal" % part.split("=")[0][:20])
-        key, _, value = part.partition("=")
+        key, _sep, value = part.partition("=")
         out[key.strip().lower()] = value.strip()
     return out
 

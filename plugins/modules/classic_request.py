@@ -1,4 +1,5 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ seealso:
     description: The classic operations (previous versions of the Azure documentation).
     link: https://learn.microsoft.com/previous-versions/azure/reference/ee460799(v=azure.100)
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""
@@ -194,7 +195,11 @@ def main():
     result = dict(changed=False)
     try:
         client = classic_client(module)
-        result.update(url=client.url(p["path"]), thumbprint=client.settings.bundle.thumbprint, certificate=client.settings.certificate_facts())
+        result.update(
+            url=client.url(p["path"]),
+            thumbprint=client.settings.bundle.thumbprint,
+            certificate=client.settings.certificate_facts(),
+        )
         writes = p["method"] not in ("GET", "HEAD")
         if module.check_mode and writes:
             result.update(changed=True, msg="check mode: %s not sent" % p["method"])

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ attributes:
 seealso:
   - module: ansible.builtin.uri
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""
@@ -175,12 +176,16 @@ def main():
             path=dict(type="str"),
             service=dict(type="str", default="blob", choices=["blob", "queue", "table", "file", "dfs"]),
             query=dict(type="dict"),
-            headers=dict(type="dict", default={}),
+            headers=dict(type="dict"),
             body=dict(type="raw"),
             body_format=dict(type="str", default="raw", choices=["raw", "json", "xml"]),
             status_code=dict(type="list", elements="int", default=[200]),
             return_content=dict(type="bool", default=True),
-            auth=dict(type="str", default="shared_key", choices=["shared_key", "shared_key_lite", "sas", "none", "batch_shared_key", "entra", "client_certificate"]),
+            auth=dict(
+                type="str",
+                default="shared_key",
+                choices=["shared_key", "shared_key_lite", "sas", "none", "batch_shared_key", "entra", "client_certificate"],
+            ),
             scope=dict(type="str"),
         ),
         mutually_exclusive=[["url", "path"]],
@@ -200,7 +205,8 @@ def main():
             result.update(changed=True, msg="check mode: %s not sent" % p["method"])
             module.exit_json(**result)
         transport = module.transport(auth, **overrides)
-        resp = transport.request(p["method"], url, headers=headers, data=data, expected_status=p["status_code"], action="%s %s" % (p["method"], result["url"].split("?")[0]))
+        action = "%s %s" % (p["method"], result["url"].split("?")[0])
+        resp = transport.request(p["method"], url, headers=headers, data=data, expected_status=p["status_code"], action=action)
         result.update(changed=writes, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()})
         if p["return_content"] and resp.content:
             result["content"] = parse_content(resp)

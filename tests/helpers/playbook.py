@@ -65,7 +65,7 @@ def run_playbook(playbook: Path, extra_vars: dict | None = None, env: dict | Non
         cmd.append("-" + "v" * verbosity)
     full_env = ansible_env(env, tmp)
     full_env["SIGNET_RESULTS_FILE"] = str(results_file)
-    proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
+    proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=str(REPO), check=False)
     results = json.loads(results_file.read_text()) if results_file.exists() else []
     return proc.returncode, results, proc.stdout, proc.stderr
 

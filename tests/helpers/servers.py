@@ -115,3 +115,58 @@ def start_azurite(workdir: Path, in_memory: bool = True, extra_args: list[str] |
         proc.kill()
         raise
     return Azurite(proc=proc, blob_port=port, workdir=workdir, log=log)
+
+
+@dataclass
+class AzuriteTable:
+    """A running Azurite table service. ``table_endpoint`` is path style."""
+
+    proc: subprocess.Popen
+    table_port: int
+    workdir: Path
+    log: Path
+
+    @property
+    def table_endpoint(self) -> str:
+        return "http://127.0.0.1:%d/%s" % (self.table_port, DEV_ACCOUNT)
+
+    @property
+    def account(self) -> str:
+        return DEV_ACCOUNT
+
+    @property
+    def key(self) -> str:
+        return DEV_KEY
+
+    def stop(self) -> None:
+        Azurite.stop(self)  # same process handling
+
+
+def start_azurite_table(workdir: Path) -> AzuriteTable:
+    """Start azurite-table (in memory) on a random free port of 127.0.0.1, telemetry off, loose, no version check."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    binary = Path(azurite_bin()).with_name("azurite-table")
+    port = free_port()
+    log = workdir / "azurite-table.log"
+    args = [
+        str(binary),
+        "--tableHost",
+        "127.0.0.1",
+        "--tablePort",
+        str(port),
+        "--disableTelemetry",
+        "--loose",
+        "--skipApiVersionCheck",
+        "--inMemoryPersistence",
+    ]
+    env = dict(os.environ)
+    env.pop("AZURITE_ACCOUNTS", None)
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, cwd=str(workdir), env=env, start_new_session=True)
+    try:
+        wait_port(port, proc, log=log)
+    except Exception:
+        proc.kill()
+        raise
+    return AzuriteTable(proc=proc, table_port=port, workdir=workdir, log=log)

@@ -38,10 +38,17 @@ class BatchSharedKeyAuth(AuthScheme):
         self._key = (key or "").strip()
         self.endpoint = endpoint
         self.cloud = cloud
+        # modules pass module.register_secret: Batch echoes the signature in its 403 detail, and a valid signature
+        # could be replayed for 15 minutes, so it is redacted like a token
+        self.on_signature = None
 
     def validate(self) -> None:
         """Raise ConfigError naming every missing option, or a bad key (without echoing it)."""
-        missing = [n for n, v in (("batch_account", self.account), ("batch_access_key", self._key), ("batch_endpoint", self.endpoint)) if not v]
+        missing = [
+            n
+            for n, v in (("batch_account", self.account), ("batch_access_key", self._key), ("batch_endpoint", self.endpoint))
+            if not v
+        ]
         if missing:
             raise ConfigError(
                 "Batch Shared Key auth needs %s: set %s (or the environment variables %s)"
@@ -59,7 +66,10 @@ class BatchSharedKeyAuth(AuthScheme):
         r.headers["Content-Type"] = bk.BATCH_CONTENT_TYPE
         sts = bk.string_to_sign(r.method, r.url, r.headers.items(), self.account)
         self.last_string_to_sign = sts
-        r.headers["Authorization"] = bk.authorization(self.account, self._key, sts)
+        signature = bk.sign(self._key, sts)
+        if self.on_signature is not None:
+            self.on_signature(signature)
+        r.headers["Authorization"] = "SharedKey %s:%s" % (self.account, signature)
 
     def explain_hint(self, resp, parsed) -> str | None:
         """Point at the two Batch-specific mistakes the diff cannot show."""
@@ -77,7 +87,11 @@ def resolve_endpoint(params: dict) -> tuple[str, str, str]:
     endpoint = (params.get("batch_endpoint") or "").strip().rstrip("/")
     account = (params.get("batch_account") or "").strip()
     if not endpoint:
-        if params.get("batch_auth") != "entra" and not params.get("batch_access_key") and not any(params.get(o) for o in ENTRA_OPTIONS):
+        if (
+            params.get("batch_auth") != "entra"
+            and not params.get("batch_access_key")
+            and not any(params.get(o) for o in ENTRA_OPTIONS)
+        ):
             BatchSharedKeyAuth(account, None, None).validate()
         raise ConfigError(
             "batch_endpoint is required: set it to the account URL https://<account>.<region>.batch.azure.com "
@@ -100,7 +114,9 @@ def resolve_endpoint(params: dict) -> tuple[str, str, str]:
             % (endpoint, CLOUDS[cloud_name(params.get("cloud"))]["batch_suffix"])
         )
     if params.get("cloud") and cloud_name(params["cloud"]) != host_cloud:
-        raise ConfigError("batch_endpoint: %s belongs to %s but cloud is %s; fix one of them" % (host, host_cloud, cloud_name(params["cloud"])))
+        raise ConfigError(
+            "batch_endpoint: %s belongs to %s but cloud is %s; fix one of them" % (host, host_cloud, cloud_name(params["cloud"]))
+        )
     host_account = labels[0]
     if account and account.lower() != host_account:
         raise ConfigError("batch_account: %r does not match the account %r of batch_endpoint %s" % (account, host_account, host))
@@ -133,8 +149,12 @@ def batch_auth(module) -> tuple[AuthScheme, str]:
     if mode == "shared_key":
         auth = BatchSharedKeyAuth(account, params.get("batch_access_key"), endpoint, cloud)
         auth.validate()
+        auth.on_signature = module.register_secret
         return auth, endpoint
-    from .entra import entra_auth_for
+    try:
+        from .entra import entra_auth_for
+    except ImportError:  # pragma: no cover - only in a partial installation
+        raise ConfigError("batch_auth=entra: Entra ID support (module_utils/_auth/entra.py) is not installed") from None
 
     auth = entra_auth_for(module, "batch_resource")
     auth.validate()
@@ -149,4 +169,13 @@ def from_module(module, auth: str, service: str):
     endpoint, account, cloud = resolve_endpoint(p)
     scheme = BatchSharedKeyAuth(account, module.params.get("batch_access_key"), endpoint, cloud)
     scheme.validate()
+    scheme.on_signature = module.register_secret
     return scheme, endpoint, {}
+
+
+def batch_client(module):
+    """A BatchClient (``_clients/batch.py``) for a Batch module: auth from ``batch_auth``, the module's transport."""
+    from .._clients.batch import BatchClient
+
+    auth, endpoint = batch_auth(module)
+    return BatchClient(module.transport(auth), endpoint, module.params.get("batch_api_version") or "2025-06-01.21.0")

@@ -53,7 +53,11 @@ def check_not_arm(url: str, option: str = "management_endpoint") -> None:
         raise ConfigError(
             "%s: %s is Azure Resource Manager (ARM). ARM does not accept management certificates; use Entra ID "
             "(auth: entra with the tenant_id/client_id options), or the classic endpoint %s for the classic API"
-            % (option, host, next(c["classic_management"] for c in CLOUDS.values() if urlsplit(c["resource_manager"]).hostname == host))
+            % (
+                option,
+                host,
+                next(c["classic_management"] for c in CLOUDS.values() if urlsplit(c["resource_manager"]).hostname == host),
+            )
         )
 
 
@@ -124,7 +128,9 @@ class TempKeyFiles:
             if cleanup:
                 cleanup(self.cert_file)
             key_pem = bundle.key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(self.password)
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(self.password),
             )
             _write_private(self.key_file, key_pem)
             if cleanup:
@@ -233,7 +239,13 @@ class ClientCertificateAuth(AuthScheme):
     scheme = "ClientCertificate"
     name = "client_certificate"
 
-    def __init__(self, bundle: CertBundle, x_ms_version: str = DEFAULT_X_MS_VERSION, cloud: str | None = None, subscription_id: str | None = None):
+    def __init__(
+        self,
+        bundle: CertBundle,
+        x_ms_version: str = DEFAULT_X_MS_VERSION,
+        cloud: str | None = None,
+        subscription_id: str | None = None,
+    ):
         self.bundle = bundle
         self.x_ms_version = x_ms_version
         self.cloud = cloud
@@ -241,7 +253,10 @@ class ClientCertificateAuth(AuthScheme):
 
     def validate(self) -> None:
         if not self.x_ms_version or not _VERSION_RE.match(self.x_ms_version) or self.x_ms_version < "2009-10-01":
-            raise ConfigError("x_ms_version: %r is not a Service Management version (YYYY-MM-DD, 2009-10-01 or later), e.g. 2014-06-01" % self.x_ms_version)
+            raise ConfigError(
+                "x_ms_version: %r is not a Service Management version (YYYY-MM-DD, 2009-10-01 or later), e.g. 2014-06-01"
+                % self.x_ms_version
+            )
 
     def sign(self, r) -> None:
         check_not_arm(r.url, "url")
@@ -314,7 +329,9 @@ def resolve(params: dict) -> ClassicSettings:
         option="management_certificate_path" if path else "management_certificate_content",
     )
     warnings = check_management_certificate(bundle)
-    return ClassicSettings(subscription_id=sub, endpoint=endpoint, x_ms_version=version, bundle=bundle, cloud=c["name"], warnings=warnings)
+    return ClassicSettings(
+        subscription_id=sub, endpoint=endpoint, x_ms_version=version, bundle=bundle, cloud=c["name"], warnings=warnings
+    )
 
 
 def transport_parts(settings: ClassicSettings, params: dict, cleanup: Callable[[str], None] | None = None):

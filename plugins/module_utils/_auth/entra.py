@@ -345,7 +345,11 @@ class EntraAuth(AuthScheme):
         if self.kind == "client_secret":
             material = _fingerprint(self._client_secret)
         elif self.kind == "client_certificate":
-            material = self.certificate.thumbprint if self.certificate else _fingerprint(self.client_certificate_path, self._client_certificate_content)
+            material = (
+                self.certificate.thumbprint
+                if self.certificate
+                else _fingerprint(self.client_certificate_path, self._client_certificate_content)
+            )
         elif self.kind == "federated_token_file":
             material = _fingerprint(self.federated_token_file)
         else:
@@ -370,10 +374,7 @@ class EntraAuth(AuthScheme):
         if cached and cached[1] - time.time() > REFRESH_MARGIN:
             self._publish(cached[0])
             return cached[0]
-        if self.kind == "managed_identity":
-            result = self._acquire_managed_identity()
-        else:
-            result = self._acquire_confidential()
+        result = self._acquire_managed_identity() if self.kind == "managed_identity" else self._acquire_confidential()
         token = result.get("access_token")
         if not token:
             raise self._token_error(result)
@@ -399,7 +400,10 @@ class EntraAuth(AuthScheme):
 
             bundle = self.certificate or self._load_certificate()
             # No "thumbprint": msal then computes the SHA-256 thumbprint (x5t#S256) and signs with PS256.
-            return {"private_key": private_key_pem(bundle).decode("ascii"), "public_certificate": bundle.cert_pem().decode("ascii")}
+            return {
+                "private_key": private_key_pem(bundle).decode("ascii"),
+                "public_certificate": bundle.cert_pem().decode("ascii"),
+            }
         # federated: read the file on every token request (AKS rotates it)
         return {"client_assertion": self._read_federated_token}
 
@@ -481,7 +485,9 @@ class EntraAuth(AuthScheme):
             if hint:
                 msg += ": %s" % hint
         msg += " (%s: %s)" % (result.get("error") or "error", short or "no description")
-        return AuthenticationError(msg, error_code="AADSTS%s" % code if code is not None else result.get("error"), details={"aadsts": code})
+        return AuthenticationError(
+            msg, error_code="AADSTS%s" % code if code is not None else result.get("error"), details={"aadsts": code}
+        )
 
     # -- signing and diagnostics -----------------------------------------------------------------------------------
     def sign(self, r) -> None:

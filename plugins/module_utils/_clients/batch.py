@@ -27,13 +27,15 @@ def check_id(option: str, value: str) -> str:
     return value
 
 
-def odata_query(api_version: str, filter: str | None = None, select=None, expand=None, max_results: int | None = None) -> str:
+def odata_query(
+    api_version: str, odata_filter: str | None = None, select=None, expand=None, max_results: int | None = None
+) -> str:
     """The query string of a list/get call, each value percent-encoded once (spaces as %20, never '+')."""
     pairs = [("api-version", api_version)]
-    if filter is not None:
-        if not str(filter).strip():
+    if odata_filter is not None:
+        if not str(odata_filter).strip():
             raise ConfigError("filter: an empty OData filter; omit the option to list everything")
-        pairs.append(("$filter", str(filter)))
+        pairs.append(("$filter", str(odata_filter)))
     if select:
         pairs.append(("$select", ",".join(s.strip() for s in select if s and s.strip())))
     if expand:
@@ -75,33 +77,41 @@ class BatchClient:
             seen.add(url)
             page = self._get(url, action)
             self.pages += 1
-            for item in page.get("value") or []:
-                yield item
+            yield from page.get("value") or []
             url = page.get("odata.nextLink")
             if url:
                 parts = urlsplit(url)
                 if parts.scheme != "https" or parts.netloc.lower() != self._host:
                     # never send our signature or token to another host
-                    raise IntegrityError("%s: odata.nextLink points to %s, not to the account endpoint %s" % (action, parts.netloc, self._host))
+                    raise IntegrityError(
+                        "%s: odata.nextLink points to %s, not to the account endpoint %s" % (action, parts.netloc, self._host)
+                    )
 
     def get_job(self, job_id: str, select=None, expand=None) -> dict | None:
-        """One job as Azure returns it, or None when it does not exist (404 JobNotFound)."""
+        """One job as Azure returns it (without ``odata.metadata``), or None when it does not exist (404 JobNotFound)."""
         path = "/jobs/%s" % quote(check_id("job_id", job_id), safe="")
         try:
-            return self._get("%s%s?%s" % (self.endpoint, path, odata_query(self.api_version, None, select, expand)), "get Batch job %s" % job_id)
+            job = self._get(
+                "%s%s?%s" % (self.endpoint, path, odata_query(self.api_version, None, select, expand)),
+                "get Batch job %s" % job_id,
+            )
+            job.pop("odata.metadata", None)  # list items carry none; keep both shapes equal
+            return job
         except NotFoundError as exc:
             if exc.error_code in (None, "JobNotFound"):
                 return None
             raise
 
-    def iter_jobs(self, filter=None, select=None, expand=None, max_results=None) -> Iterator[dict]:
+    def iter_jobs(self, odata_filter=None, select=None, expand=None, max_results=None) -> Iterator[dict]:
         """Every job of the account across all pages (lazy)."""
-        return self._pages("/jobs", odata_query(self.api_version, filter, select, expand, max_results), "list Batch jobs")
+        return self._pages("/jobs", odata_query(self.api_version, odata_filter, select, expand, max_results), "list Batch jobs")
 
-    def iter_tasks(self, job_id: str, filter=None, select=None, expand=None, max_results=None) -> Iterator[dict]:
+    def iter_tasks(self, job_id: str, odata_filter=None, select=None, expand=None, max_results=None) -> Iterator[dict]:
         """Every task of job ``job_id`` across all pages (lazy). NotFoundError (JobNotFound) when the job is missing."""
         path = "/jobs/%s/tasks" % quote(check_id("job_id", job_id), safe="")
-        return self._pages(path, odata_query(self.api_version, filter, select, expand, max_results), "list tasks of Batch job %s" % job_id)
+        return self._pages(
+            path, odata_query(self.api_version, odata_filter, select, expand, max_results), "list tasks of Batch job %s" % job_id
+        )
 
 
 def take(items: Iterator[dict], limit: int | None) -> list[dict]:

@@ -173,7 +173,9 @@ class BlobClient:
                 s.close()
             self._sessions = []
 
-    def _call(self, method, container=None, blob=None, query=None, headers=None, data=None, expected=(200,), action=None, stream=False):
+    def _call(
+        self, method, container=None, blob=None, query=None, headers=None, data=None, expected=(200,), action=None, stream=False
+    ):
         what = container if blob is None else "%s/%s" % (container, blob)
         return self._transport().request(
             method,
@@ -220,7 +222,11 @@ class BlobClient:
             resp = self._call("GET", container, query={"restype": "container"}, action="get container %s" % container)
         except NotFoundError:
             return None
-        return {"name": container, "properties": container_properties_from_headers(resp.headers), "metadata": metadata_from_headers(resp.headers)}
+        return {
+            "name": container,
+            "properties": container_properties_from_headers(resp.headers),
+            "metadata": metadata_from_headers(resp.headers),
+        }
 
     def create_container(self, container: str, metadata: dict | None = None, public_access: str | None = None) -> bool:
         """Create a container; False when it already exists (409 ContainerAlreadyExists)."""
@@ -228,7 +234,14 @@ class BlobClient:
         if public_access and public_access != "private":
             headers["x-ms-blob-public-access"] = public_access
         try:
-            self._call("PUT", container, query={"restype": "container"}, headers=headers, expected=(201,), action="create container %s" % container)
+            self._call(
+                "PUT",
+                container,
+                query={"restype": "container"},
+                headers=headers,
+                expected=(201,),
+                action="create container %s" % container,
+            )
         except ConflictError as exc:
             if exc.error_code == "ContainerAlreadyExists":
                 return False
@@ -238,7 +251,9 @@ class BlobClient:
     def delete_container(self, container: str) -> bool:
         """Delete a container; False when it did not exist."""
         try:
-            self._call("DELETE", container, query={"restype": "container"}, expected=(202,), action="delete container %s" % container)
+            self._call(
+                "DELETE", container, query={"restype": "container"}, expected=(202,), action="delete container %s" % container
+            )
         except NotFoundError:
             return False
         return True
@@ -255,7 +270,9 @@ class BlobClient:
 
     def set_container_public_access(self, container: str, level: str) -> None:
         """Set the public access level (private, blob, container), keeping the stored access policies."""
-        resp = self._call("GET", container, query={"restype": "container", "comp": "acl"}, action="get ACL of container %s" % container)
+        resp = self._call(
+            "GET", container, query={"restype": "container", "comp": "acl"}, action="get ACL of container %s" % container
+        )
         body = resp.content or b""
         headers = {"Content-Type": "application/xml"}
         if level != "private":
@@ -271,10 +288,18 @@ class BlobClient:
             action="set public access of container %s" % container,
         )
 
-    def iter_container_pages(self, prefix: str | None = None, include_metadata: bool = False, page_size: int | None = None, marker: str | None = None) -> Iterator[dict]:
+    def iter_container_pages(
+        self, prefix: str | None = None, include_metadata: bool = False, page_size: int | None = None, marker: str | None = None
+    ) -> Iterator[dict]:
         """Yield parsed List Containers pages (``{containers, next_marker}``), following NextMarker."""
         while True:
-            query = {"comp": "list", "prefix": prefix or None, "include": "metadata" if include_metadata else None, "maxresults": page_size, "marker": marker}
+            query = {
+                "comp": "list",
+                "prefix": prefix or None,
+                "include": "metadata" if include_metadata else None,
+                "maxresults": page_size,
+                "marker": marker,
+            }
             resp = self._call("GET", None, query=query, action="list containers")
             page = parse_container_list(resp.content)
             yield page
@@ -302,14 +327,20 @@ class BlobClient:
             resp = self._call("HEAD", container, blob, query=query, action="get properties of blob %s/%s" % (container, blob))
         except NotFoundError:
             return None
-        out = {"name": blob, "properties": blob_properties_from_headers(resp.headers), "metadata": metadata_from_headers(resp.headers)}
+        out = {
+            "name": blob,
+            "properties": blob_properties_from_headers(resp.headers),
+            "metadata": metadata_from_headers(resp.headers),
+        }
         if snapshot:
             out["snapshot"] = snapshot
         if version_id:
             out["version_id"] = version_id
         return out
 
-    def iter_blob_pages(self, container, prefix=None, delimiter=None, include: list | None = None, page_size=None, marker=None) -> Iterator[dict]:
+    def iter_blob_pages(
+        self, container, prefix=None, delimiter=None, include: list | None = None, page_size=None, marker=None
+    ) -> Iterator[dict]:
         """Yield parsed List Blobs pages (``{blobs, prefixes, next_marker}``), following NextMarker.
 
         ``include`` values are sent comma-joined in one ``include`` parameter (Azurite accepts one value per key).
@@ -331,11 +362,15 @@ class BlobClient:
             if not marker:
                 return
 
-    def list_blobs(self, container, prefix=None, delimiter=None, include=None, max_results: int | None = None, marker=None) -> dict:
+    def list_blobs(
+        self, container, prefix=None, delimiter=None, include=None, max_results: int | None = None, marker=None
+    ) -> dict:
         """``{blobs, prefixes, next_marker}``: all pages, or up to ``max_results`` entries with the marker to go on."""
         blobs: list = []
         prefixes: list = []
-        for page in self.iter_blob_pages(container, prefix, delimiter, include, page_size=max_results and min(max_results, 5000), marker=marker):
+        for page in self.iter_blob_pages(
+            container, prefix, delimiter, include, page_size=max_results and min(max_results, 5000), marker=marker
+        ):
             blobs.extend(page["blobs"])
             prefixes.extend(page["prefixes"])
             if max_results:
@@ -352,7 +387,14 @@ class BlobClient:
         headers = metadata_headers(metadata)
         if etag:
             headers["If-Match"] = etag
-        self._call("PUT", container, blob, query={"comp": "metadata"}, headers=headers, action="set metadata of blob %s/%s" % (container, blob))
+        self._call(
+            "PUT",
+            container,
+            blob,
+            query={"comp": "metadata"},
+            headers=headers,
+            action="set metadata of blob %s/%s" % (container, blob),
+        )
 
     def set_blob_properties(self, container, blob, settings: dict, md5: str | None, etag: str | None = None) -> None:
         """Set Blob Properties. Every content setting not given is cleared by the service, so callers pass the full
@@ -362,7 +404,14 @@ class BlobClient:
             headers["x-ms-blob-content-md5"] = md5
         if etag:
             headers["If-Match"] = etag
-        self._call("PUT", container, blob, query={"comp": "properties"}, headers=headers, action="set properties of blob %s/%s" % (container, blob))
+        self._call(
+            "PUT",
+            container,
+            blob,
+            query={"comp": "properties"},
+            headers=headers,
+            action="set properties of blob %s/%s" % (container, blob),
+        )
 
     def delete_blob(self, container, blob, delete_snapshots: str | None = None, snapshot: str | None = None) -> bool:
         """Delete a blob (``delete_snapshots``: include or only), or one snapshot. False when absent."""
@@ -370,7 +419,15 @@ class BlobClient:
         if delete_snapshots and not snapshot:
             headers["x-ms-delete-snapshots"] = delete_snapshots
         try:
-            self._call("DELETE", container, blob, query={"snapshot": snapshot}, headers=headers, expected=(202,), action="delete blob %s/%s" % (container, blob))
+            self._call(
+                "DELETE",
+                container,
+                blob,
+                query={"snapshot": snapshot},
+                headers=headers,
+                expected=(202,),
+                action="delete blob %s/%s" % (container, blob),
+            )
         except NotFoundError:
             return False
         except ConflictError as exc:
@@ -387,7 +444,13 @@ class BlobClient:
     def snapshot_blob(self, container, blob, metadata: dict | None = None) -> str:
         """Create a snapshot; returns its timestamp (``x-ms-snapshot``)."""
         resp = self._call(
-            "PUT", container, blob, query={"comp": "snapshot"}, headers=metadata_headers(metadata), expected=(201,), action="snapshot blob %s/%s" % (container, blob)
+            "PUT",
+            container,
+            blob,
+            query={"comp": "snapshot"},
+            headers=metadata_headers(metadata),
+            expected=(201,),
+            action="snapshot blob %s/%s" % (container, blob),
         )
         return resp.headers.get("x-ms-snapshot")
 
@@ -410,7 +473,8 @@ class BlobClient:
         if now and now["properties"].get("content_md5") == md5 and now["properties"].get("content_length") == size:
             return now
         raise ConflictError(
-            "upload %s/%s: the blob was created by someone else meanwhile (409 BlobAlreadyExists, different content)" % (container, blob),
+            "upload %s/%s: the blob was created by someone else meanwhile (409 BlobAlreadyExists, different content)"
+            % (container, blob),
             status=409,
             error_code="BlobAlreadyExists",
         ) from None
@@ -448,12 +512,16 @@ class BlobClient:
         """
         settings = settings or {}
         if blob_type == "block":
-            return self._upload_block(container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency)
+            return self._upload_block(
+                container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency
+            )
         if blob_type == "page":
             return self._upload_page(container, blob, payload, settings, metadata, etag, create_only, max_concurrency)
         return self._upload_append(container, blob, payload, settings, metadata, etag, create_only, append_from)
 
-    def _upload_block(self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers) -> dict:
+    def _upload_block(
+        self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers
+    ) -> dict:
         headers = self._create_headers("block", settings, metadata, etag, create_only)
         if payload.size <= single_put_size:
             with payload.open() as fh:
@@ -461,7 +529,15 @@ class BlobClient:
             md5 = md5_b64(data)
             headers["Content-MD5"] = md5
             try:
-                self._call("PUT", container, blob, headers=headers, data=data, expected=(201,), action="upload blob %s/%s" % (container, blob))
+                self._call(
+                    "PUT",
+                    container,
+                    blob,
+                    headers=headers,
+                    data=data,
+                    expected=(201,),
+                    action="upload blob %s/%s" % (container, blob),
+                )
             except ConflictError as exc:
                 return self._reconcile_conflict(exc, container, blob, md5, payload.size)
             return self._verify(container, blob, md5, payload.size)
@@ -506,7 +582,16 @@ class BlobClient:
         headers["Content-Type"] = "application/xml"
         del headers["x-ms-blob-type"]
         try:
-            self._call("PUT", container, blob, query={"comp": "blocklist"}, headers=headers, data=body, expected=(201,), action="commit block list of %s/%s" % (container, blob))
+            self._call(
+                "PUT",
+                container,
+                blob,
+                query={"comp": "blocklist"},
+                headers=headers,
+                data=body,
+                expected=(201,),
+                action="commit block list of %s/%s" % (container, blob),
+            )
         except ConflictError as exc:
             return self._reconcile_conflict(exc, container, blob, md5, payload.size)
         except AzureRestError as exc:
@@ -528,10 +613,22 @@ class BlobClient:
         headers = self._create_headers("page", settings, metadata, etag, create_only)
         headers["x-ms-blob-content-length"] = str(payload.size)
         try:
-            self._call("PUT", container, blob, headers=headers, data=b"", expected=(201,), action="create page blob %s/%s" % (container, blob))
+            self._call(
+                "PUT",
+                container,
+                blob,
+                headers=headers,
+                data=b"",
+                expected=(201,),
+                action="create page blob %s/%s" % (container, blob),
+            )
         except ConflictError as exc:
             if exc.error_code == "BlobAlreadyExists":
-                raise ConflictError("create page blob %s/%s: it was created by someone else meanwhile" % (container, blob), status=409, error_code=exc.error_code) from None
+                raise ConflictError(
+                    "create page blob %s/%s: it was created by someone else meanwhile" % (container, blob),
+                    status=409,
+                    error_code=exc.error_code,
+                ) from None
             raise
         whole = hashlib.md5()
 
@@ -548,7 +645,11 @@ class BlobClient:
                 container,
                 blob,
                 query={"comp": "page"},
-                headers={"x-ms-page-write": "update", "x-ms-range": "bytes=%d-%d" % (start, start + len(data) - 1), "Content-MD5": md5_b64(data)},
+                headers={
+                    "x-ms-page-write": "update",
+                    "x-ms-range": "bytes=%d-%d" % (start, start + len(data) - 1),
+                    "Content-MD5": md5_b64(data),
+                },
                 data=data,
                 expected=(201,),
                 action="put page %d of %s/%s" % (start, container, blob),
@@ -563,10 +664,22 @@ class BlobClient:
         if append_from is None:
             headers = self._create_headers("append", settings, metadata, etag, create_only)
             try:
-                self._call("PUT", container, blob, headers=headers, data=b"", expected=(201,), action="create append blob %s/%s" % (container, blob))
+                self._call(
+                    "PUT",
+                    container,
+                    blob,
+                    headers=headers,
+                    data=b"",
+                    expected=(201,),
+                    action="create append blob %s/%s" % (container, blob),
+                )
             except ConflictError as exc:
                 if exc.error_code == "BlobAlreadyExists":
-                    raise ConflictError("create append blob %s/%s: it was created by someone else meanwhile" % (container, blob), status=409, error_code=exc.error_code) from None
+                    raise ConflictError(
+                        "create append blob %s/%s: it was created by someone else meanwhile" % (container, blob),
+                        status=409,
+                        error_code=exc.error_code,
+                    ) from None
                 raise
         first = True
         for offset, data in payload.chunks(MAX_APPEND_BLOCK):
@@ -580,7 +693,16 @@ class BlobClient:
             if first and append_from is not None and etag:
                 headers["If-Match"] = etag
             try:
-                self._call("PUT", container, blob, query={"comp": "appendblock"}, headers=headers, data=data, expected=(201,), action="append block at %d to %s/%s" % (offset, container, blob))
+                self._call(
+                    "PUT",
+                    container,
+                    blob,
+                    query={"comp": "appendblock"},
+                    headers=headers,
+                    data=data,
+                    expected=(201,),
+                    action="append block at %d to %s/%s" % (offset, container, blob),
+                )
             except PreconditionFailedError as exc:
                 # A retried Append Block whose first attempt landed gets AppendPositionConditionNotMet: accept it
                 # when the blob already ends exactly where this block ends.
@@ -626,12 +748,22 @@ class BlobClient:
                 if etag:
                     headers["If-Match"] = etag
                 for _attempt in range(2):
-                    resp = self._call("GET", container, blob, query=query, headers=headers, expected=(206, 200), action="download %s/%s" % (container, blob))
+                    resp = self._call(
+                        "GET",
+                        container,
+                        blob,
+                        query=query,
+                        headers=headers,
+                        expected=(206, 200),
+                        action="download %s/%s" % (container, blob),
+                    )
                     data = resp.content
                     if len(data) == length:
                         os.pwrite(fd, data, offset)
                         return None
-                raise IntegrityError("download %s/%s: range at %d returned %d bytes, expected %d" % (container, blob, offset, len(data), length))
+                raise IntegrityError(
+                    "download %s/%s: range at %d returned %d bytes, expected %d" % (container, blob, offset, len(data), length)
+                )
 
             self._bounded(iter(chunk_ranges(size, chunk_size)), fetch, max_concurrency)
             os.fsync(fd)
@@ -645,7 +777,8 @@ class BlobClient:
             if expected_md5 and expected_md5 != md5:
                 raise IntegrityError(
                     "download %s/%s: the MD5 of the data as received (%s) does not match the blob's Content-MD5 (%s): "
-                    "either the data was corrupted or another tool did not keep the stored hash up to date" % (container, blob, md5, expected_md5)
+                    "either the data was corrupted or another tool did not keep the stored hash up to date"
+                    % (container, blob, md5, expected_md5)
                 )
             if keep_if_equal and os.path.isfile(dest) and os.path.getsize(dest) == size and file_md5(dest) == md5:
                 os.unlink(tmp)

@@ -69,7 +69,9 @@ def storage_service_to_dict(service: dict) -> dict:
             out[name] = _scalar(value)
     ext = service.get("ExtendedProperties")
     out["extended_properties"] = {
-        p.get("Name"): p.get("Value") for p in as_list(ext.get("ExtendedProperty") if isinstance(ext, dict) else None) if isinstance(p, dict)
+        p.get("Name"): p.get("Value")
+        for p in as_list(ext.get("ExtendedProperty") if isinstance(ext, dict) else None)
+        if isinstance(p, dict)
     }
     return out
 
@@ -104,7 +106,11 @@ class ClassicClient:
         if not path.startswith("/"):
             path = "/" + path
         sub = "/" + self.settings.subscription_id
-        if path.lower() == sub.lower() or path.lower().startswith(sub.lower() + "/") or path.lower().startswith(sub.lower() + "?"):
+        if (
+            path.lower() == sub.lower()
+            or path.lower().startswith(sub.lower() + "/")
+            or path.lower().startswith(sub.lower() + "?")
+        ):
             path = path[len(sub) :]
         return self.base_url + path
 
@@ -127,7 +133,12 @@ class ClassicClient:
         url = self.url(path)
         try:
             resp = self.transport.request(
-                method, url, headers=hdrs, data=data, expected_status=tuple(expected_status), action=action or "%s %s" % (method.upper(), path.split("?")[0])
+                method,
+                url,
+                headers=hdrs,
+                data=data,
+                expected_status=tuple(expected_status),
+                action=action or "%s %s" % (method.upper(), path.split("?")[0]),
             )
         except AuthenticationError as exc:
             exc.details.setdefault("client_certificate", self.settings.certificate_facts())
@@ -165,7 +176,8 @@ class ClassicClient:
                 return status
             if status["status"] == "Failed":
                 raise OperationFailedError(
-                    "operation %s failed: %s: %s" % (request_id, status.get("error_code") or "?", status.get("error_message") or "no message"),
+                    "operation %s failed: %s: %s"
+                    % (request_id, status.get("error_code") or "?", status.get("error_message") or "no message"),
                     request_id=request_id,
                     error_code=status.get("error_code"),
                     details={"operation": status},
@@ -186,11 +198,15 @@ class ClassicClient:
         content = result["content"] if isinstance(result["content"], dict) else {}
         root = content.get("StorageServices") or {}
         services = as_list(root.get("StorageService") if isinstance(root, dict) else None)
-        return sorted((storage_service_to_dict(s) for s in services if isinstance(s, dict)), key=lambda s: s["service_name"] or "")
+        return sorted(
+            (storage_service_to_dict(s) for s in services if isinstance(s, dict)), key=lambda s: s["service_name"] or ""
+        )
 
     def get_storage_service(self, name: str) -> dict | None:
         """``GET /services/storageservices/<name>``, or None for 404."""
-        result = self.call("GET", "/services/storageservices/%s" % name, expected_status=(200, 404), action="get storage service %s" % name)
+        result = self.call(
+            "GET", "/services/storageservices/%s" % name, expected_status=(200, 404), action="get storage service %s" % name
+        )
         if result["status"] == 404 or not isinstance(result["content"], dict):
             return None
         return storage_service_to_dict(result["content"].get("StorageService") or {})

@@ -57,7 +57,8 @@ def decode_batch_key(key: str) -> bytes:
         raw = base64.b64decode(key.strip(), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(
-            "the Batch access key is not valid base64 (%s); copy the primary or secondary key from the Batch account's Keys page" % exc
+            "the Batch access key is not valid base64 (%s); copy the primary or secondary key from the Batch account's Keys page"
+            % exc
         ) from None
     if not raw:
         raise ValueError("the Batch access key decodes to zero bytes")
@@ -76,7 +77,7 @@ def _header_map(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[
 
 
 def canonicalized_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
-    """"Construct the canonicalized headers string": every ``ocp-*`` header (ocp-date included), name lowercased,
+    """ "Construct the canonicalized headers string": every ``ocp-*`` header (ocp-date included), name lowercased,
     sorted by name, values of repeated names joined with commas, linear whitespace folded to one space and trimmed,
     each as ``name:value\\n``.
     """
@@ -89,7 +90,7 @@ def canonicalized_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 def canonicalized_resource(account: str, url_path: str, query: str = "") -> str:
-    """"Construct the canonicalized resource string": ``/`` + account + the path as encoded on the wire, then for
+    """ "Construct the canonicalized resource string": ``/`` + account + the path as encoded on the wire, then for
     each query parameter (names lowercased, sorted, name and value URL-decoded once, repeated values sorted and
     comma-joined) ``\\nname:value``. No space anywhere, no trailing newline, only the parameters actually sent.
     """
@@ -98,7 +99,7 @@ def canonicalized_resource(account: str, url_path: str, query: str = "") -> str:
     for part in (query or "").split("&"):
         if not part:
             continue
-        name, _, value = part.partition("=")
+        name, _sep, value = part.partition("=")
         grouped.setdefault(unquote(name).lower(), []).append(unquote(value))
     for name in sorted(grouped):
         resource += "\n%s:%s" % (name, ",".join(sorted(grouped[name])))

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 # The twelve standard headers of the Blob/Queue/File Shared Key layout, in signing order.
 STANDARD_HEADERS = (
@@ -125,15 +125,18 @@ def canonicalized_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:
-    """Split a raw query string into (decoded name, decoded value) pairs; each part is decoded exactly once."""
+    """Split a raw query string into (decoded name, decoded value) pairs; each part is decoded exactly once.
+
+    A literal ``+`` means a space, as the service (and Azurite) decode it; ``requests`` encodes ``params`` spaces so.
+    """
     pairs = []
     if not query:
         return pairs
     for part in query.split("&"):
         if not part:
             continue
-        name, _, value = part.partition("=")
-        pairs.append((unquote(name), unquote(value)))
+        name, _sep, value = part.partition("=")
+        pairs.append((unquote_plus(name), unquote_plus(value)))
     return pairs
 
 

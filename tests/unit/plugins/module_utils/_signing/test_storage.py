@@ -127,6 +127,11 @@ def test_query_decoded_exactly_once():
     assert res == "/a/c\nblockid:YWJj+/=\nprefix:int%252"
 
 
+def test_plus_in_query_is_a_space_like_the_service():
+    # requests encodes params spaces as '+'; the service (and Azurite) decode '+' as a space
+    assert sk.canonicalized_resource("a", "/c", "prefix=dir+one%2B") == "/a/c\nprefix:dir one+"
+
+
 def test_path_encoded_exactly_as_sent():
     path = "/c/dir%20one/%C3%BC+%2525~(a),b=c.txt"
     assert sk.canonicalized_resource("a", path, "") == "/a" + path
@@ -204,7 +209,7 @@ def test_path_style_emulator_account_twice():
 def test_sign_decodes_the_key_first():
     raw = b"secret-key-bytes"
     key = base64.b64encode(raw).decode()
-    expected = base64.b64encode(hmac.new(raw, "abc".encode(), hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(hmac.new(raw, b"abc", hashlib.sha256).digest()).decode()
     assert sk.sign(key, "abc") == expected
     wrong = base64.b64encode(hmac.new(key.encode(), b"abc", hashlib.sha256).digest()).decode()
     assert sk.sign(key, "abc") != wrong

@@ -1,0 +1,804 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to the signet.azure collection; may change at any time.
+"""BlobClient: containers and blobs on the Blob service REST API, over the collection's Transport.
+
+Contract: every method takes and returns plain Python values (dicts with snake_case keys), raises AzureRestError
+subclasses, and never imports AnsibleModule. Uploads and downloads are chunked, parallel and memory-bounded: at most
+``max_concurrency + 1`` chunks are held in memory at any time, whatever the file size. Each worker thread uses its own
+Transport and requests Session (a Session is not guaranteed to be thread-safe).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import io
+import os
+import tempfile
+import threading
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from .._blob_util import (
+    BLOB_TYPES,
+    CONTENT_SETTINGS,
+    MAX_APPEND_BLOCK,
+    MAX_PAGE_RANGE,
+    MIB,
+    PAGE,
+    blob_path,
+    blob_properties_from_headers,
+    block_id,
+    chunk_ranges,
+    container_path,
+    container_properties_from_headers,
+    metadata_from_headers,
+    metadata_headers,
+    nonzero_page_ranges,
+    parse_blob_list,
+    parse_container_list,
+    pick_block_size,
+    query_string,
+    round_up_page,
+)
+from .._errors import AzureRestError, ConfigError, ConflictError, IntegrityError, NotFoundError, PreconditionFailedError
+
+DEFAULT_BLOCK_SIZE = 4 * MIB
+DEFAULT_SINGLE_PUT = 8 * MIB
+DEFAULT_CONCURRENCY = 4
+DEFAULT_DOWNLOAD_CHUNK = 4 * MIB
+UNCOMMITTED_NOTE = (
+    "The existing blob, if any, is unchanged; blocks staged by this upload are uncommitted, invisible to readers, "
+    "harmless, and discarded by the service after 7 days."
+)
+
+
+def b64md5(digest) -> str:
+    """Base64 of an MD5 digest object or bytes, as Azure shows Content-MD5."""
+    raw = digest.digest() if hasattr(digest, "digest") else digest
+    return base64.b64encode(raw).decode("ascii")
+
+
+def md5_b64(data: bytes) -> str:
+    return b64md5(hashlib.md5(data))
+
+
+class Payload:
+    """What to upload: a local file (``path``) or in-memory bytes (``content``). ``pad_to`` pads with zeros (page
+    blobs). ``open()`` returns a fresh binary file object positioned at 0."""
+
+    def __init__(self, path: str | None = None, content: bytes | None = None, pad_to_page: bool = False):
+        if (path is None) == (content is None):
+            raise ValueError("give exactly one of path or content")
+        self.path = path
+        self.content = content
+        if path is not None:
+            try:
+                self.raw_size = os.stat(path).st_size
+            except OSError as exc:
+                raise ConfigError("src: cannot read %s: %s" % (path, exc.strerror)) from None
+            if not os.path.isfile(path):
+                raise ConfigError("src: %s is not a regular file" % path)
+        else:
+            self.raw_size = len(content)
+        self.size = round_up_page(self.raw_size) if pad_to_page else self.raw_size
+
+    def open(self):
+        return open(self.path, "rb") if self.path is not None else io.BytesIO(self.content)
+
+    def chunks(self, chunk: int, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(offset, data)`` pieces of at most ``chunk`` bytes from ``start``, zero-padded up to ``size``."""
+        with self.open() as fh:
+            fh.seek(start)
+            offset = start
+            while offset < self.size:
+                want = min(chunk, self.size - offset)
+                data = fh.read(want)
+                if len(data) < want:
+                    if offset + len(data) < self.raw_size:
+                        raise IntegrityError("src: the file shrank while it was read (%s)" % (self.path or "content"))
+                    data += bytes(want - len(data))
+                yield offset, data
+                offset += want
+
+    def digest(self, prefix_len: int | None = None) -> dict:
+        """``{size, md5, prefix_md5}``: MD5s (base64) of the whole (padded) payload and of its first ``prefix_len``
+        bytes, computed in one pass with bounded memory."""
+        whole = hashlib.md5()
+        prefix = hashlib.md5() if prefix_len is not None else None
+        for offset, data in self.chunks(4 * MIB):
+            whole.update(data)
+            if prefix is not None and offset < prefix_len:
+                prefix.update(data[: max(0, prefix_len - offset)])
+        out = {"size": self.size, "md5": b64md5(whole), "prefix_md5": None}
+        if prefix is not None and prefix_len <= self.size:
+            out["prefix_md5"] = b64md5(prefix)
+        return out
+
+
+def file_md5(path: str) -> str:
+    """Base64 MD5 of a local file, read in 4 MiB pieces."""
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for data in iter(lambda: fh.read(4 * MIB), b""):
+            digest.update(data)
+    return b64md5(digest)
+
+
+class BlobClient:
+    """Blob service client. ``settings`` is a StorageSettings, ``transport`` a signed Transport for its blob endpoint."""
+
+    def __init__(self, settings, transport):
+        self.settings = settings
+        self.transport = transport
+        self.base_url = settings.service_url("blob").rstrip("/")
+        self._local = threading.local()
+        self._sessions: list = []
+        self._lock = threading.Lock()
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+    def url(self, container: str | None = None, blob: str | None = None, query=None) -> str:
+        """The request URL, built with the one encoder of _blob_util (path and query)."""
+        if container is None:
+            path = "/"
+        elif blob is None:
+            path = container_path(container)
+        else:
+            path = blob_path(container, blob)
+        qs = query_string(query or {})
+        return self.base_url + path + ("?" + qs if qs else "")
+
+    def _transport(self):
+        """This thread's Transport: the main one on the calling thread, else a copy with its own Session."""
+        if threading.current_thread() is threading.main_thread():
+            return self.transport
+        t = getattr(self._local, "transport", None)
+        if t is None:
+            t = copy.copy(self.transport)
+            t.session = type(self.transport.session)()
+            for prefix, adapter in getattr(self.transport.session, "adapters", {}).items():
+                t.session.mount(prefix, adapter)
+            self._local.transport = t
+            with self._lock:
+                self._sessions.append(t.session)
+        return t
+
+    def close(self) -> None:
+        """Close the worker sessions."""
+        with self._lock:
+            for s in self._sessions:
+                s.close()
+            self._sessions = []
+
+    def _call(
+        self, method, container=None, blob=None, query=None, headers=None, data=None, expected=(200,), action=None, stream=False
+    ):
+        what = container if blob is None else "%s/%s" % (container, blob)
+        return self._transport().request(
+            method,
+            self.url(container, blob, query),
+            headers=headers or {},
+            data=data,
+            expected_status=expected,
+            action=action or "%s %s" % (method, what or "service"),
+            stream=stream,
+        )
+
+    @staticmethod
+    def _bounded(items: Iterable, fn: Callable, workers: int, on_done: Callable | None = None) -> None:
+        """Run ``fn(item)`` for each item on ``workers`` threads; ``items`` is consumed lazily so that at most
+        ``workers`` items wait or run while the next one is produced. ``on_done(item, result)`` runs on the caller's
+        thread. The first exception cancels what has not started and is re-raised."""
+        workers = max(1, int(workers))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: dict = {}
+
+            def drain(block_until_below: int) -> None:
+                while len(pending) >= block_until_below and pending:
+                    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        item = pending.pop(fut)
+                        result = fut.result()
+                        if on_done is not None:
+                            on_done(item, result)
+
+            try:
+                for item in items:
+                    pending[pool.submit(fn, item)] = item
+                    drain(workers)
+                drain(1)
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+
+    # -- containers ----------------------------------------------------------------------------------------------
+    def get_container(self, container: str) -> dict | None:
+        """``{name, properties, metadata}`` of a container, or None when it does not exist."""
+        try:
+            resp = self._call("GET", container, query={"restype": "container"}, action="get container %s" % container)
+        except NotFoundError:
+            return None
+        return {
+            "name": container,
+            "properties": container_properties_from_headers(resp.headers),
+            "metadata": metadata_from_headers(resp.headers),
+        }
+
+    def create_container(self, container: str, metadata: dict | None = None, public_access: str | None = None) -> bool:
+        """Create a container; False when it already exists (409 ContainerAlreadyExists)."""
+        headers = metadata_headers(metadata)
+        if public_access and public_access != "private":
+            headers["x-ms-blob-public-access"] = public_access
+        try:
+            self._call(
+                "PUT",
+                container,
+                query={"restype": "container"},
+                headers=headers,
+                expected=(201,),
+                action="create container %s" % container,
+            )
+        except ConflictError as exc:
+            if exc.error_code == "ContainerAlreadyExists":
+                return False
+            raise
+        return True
+
+    def delete_container(self, container: str) -> bool:
+        """Delete a container; False when it did not exist."""
+        try:
+            self._call(
+                "DELETE", container, query={"restype": "container"}, expected=(202,), action="delete container %s" % container
+            )
+        except NotFoundError:
+            return False
+        return True
+
+    def set_container_metadata(self, container: str, metadata: dict) -> None:
+        """Replace all metadata of a container."""
+        self._call(
+            "PUT",
+            container,
+            query={"restype": "container", "comp": "metadata"},
+            headers=metadata_headers(metadata),
+            action="set metadata of container %s" % container,
+        )
+
+    def set_container_public_access(self, container: str, level: str) -> None:
+        """Set the public access level (private, blob, container), keeping the stored access policies."""
+        resp = self._call(
+            "GET", container, query={"restype": "container", "comp": "acl"}, action="get ACL of container %s" % container
+        )
+        body = resp.content or b""
+        headers = {"Content-Type": "application/xml"}
+        if level != "private":
+            headers["x-ms-blob-public-access"] = level
+        if not body.strip():
+            body = b'<?xml version="1.0" encoding="utf-8"?><SignedIdentifiers />'
+        self._call(
+            "PUT",
+            container,
+            query={"restype": "container", "comp": "acl"},
+            headers=headers,
+            data=body,
+            action="set public access of container %s" % container,
+        )
+
+    def iter_container_pages(
+        self, prefix: str | None = None, include_metadata: bool = False, page_size: int | None = None, marker: str | None = None
+    ) -> Iterator[dict]:
+        """Yield parsed List Containers pages (``{containers, next_marker}``), following NextMarker."""
+        while True:
+            query = {
+                "comp": "list",
+                "prefix": prefix or None,
+                "include": "metadata" if include_metadata else None,
+                "maxresults": page_size,
+                "marker": marker,
+            }
+            resp = self._call("GET", None, query=query, action="list containers")
+            page = parse_container_list(resp.content)
+            yield page
+            marker = page["next_marker"]
+            if not marker:
+                return
+
+    def list_containers(self, prefix=None, include_metadata=False, max_results: int | None = None) -> dict:
+        """``{containers: [...], next_marker}``: every page, or the first ``max_results`` with the marker to go on."""
+        out: list = []
+        marker = None
+        for page in self.iter_container_pages(prefix, include_metadata, page_size=max_results and min(max_results, 5000)):
+            out.extend(page["containers"])
+            marker = page["next_marker"]
+            if max_results and len(out) >= max_results:
+                marker = marker if len(out) == max_results else (marker or out[max_results]["name"])
+                return {"containers": out[:max_results], "next_marker": marker}
+        return {"containers": out, "next_marker": None}
+
+    # -- blob reads ----------------------------------------------------------------------------------------------
+    def get_blob(self, container: str, blob: str, snapshot: str | None = None, version_id: str | None = None) -> dict | None:
+        """``{name, properties, metadata}`` (and snapshot/version_id when given), or None when absent."""
+        query = {"snapshot": snapshot, "versionid": version_id}
+        try:
+            resp = self._call("HEAD", container, blob, query=query, action="get properties of blob %s/%s" % (container, blob))
+        except NotFoundError:
+            return None
+        out = {
+            "name": blob,
+            "properties": blob_properties_from_headers(resp.headers),
+            "metadata": metadata_from_headers(resp.headers),
+        }
+        if snapshot:
+            out["snapshot"] = snapshot
+        if version_id:
+            out["version_id"] = version_id
+        return out
+
+    def iter_blob_pages(
+        self, container, prefix=None, delimiter=None, include: list | None = None, page_size=None, marker=None
+    ) -> Iterator[dict]:
+        """Yield parsed List Blobs pages (``{blobs, prefixes, next_marker}``), following NextMarker.
+
+        ``include`` values are sent comma-joined in one ``include`` parameter (Azurite accepts one value per key).
+        """
+        while True:
+            query = {
+                "restype": "container",
+                "comp": "list",
+                "prefix": prefix or None,
+                "delimiter": delimiter or None,
+                "include": ",".join(include) if include else None,
+                "maxresults": page_size,
+                "marker": marker,
+            }
+            resp = self._call("GET", container, query=query, action="list blobs of container %s" % container)
+            page = parse_blob_list(resp.content)
+            yield page
+            marker = page["next_marker"]
+            if not marker:
+                return
+
+    def list_blobs(
+        self, container, prefix=None, delimiter=None, include=None, max_results: int | None = None, marker=None
+    ) -> dict:
+        """``{blobs, prefixes, next_marker}``: all pages, or up to ``max_results`` entries with the marker to go on."""
+        blobs: list = []
+        prefixes: list = []
+        for page in self.iter_blob_pages(
+            container, prefix, delimiter, include, page_size=max_results and min(max_results, 5000), marker=marker
+        ):
+            blobs.extend(page["blobs"])
+            prefixes.extend(page["prefixes"])
+            if max_results:
+                return {"blobs": blobs, "prefixes": prefixes, "next_marker": page["next_marker"]}
+        return {"blobs": blobs, "prefixes": prefixes, "next_marker": None}
+
+    # -- blob writes ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _content_headers(settings: dict) -> dict:
+        return {CONTENT_SETTINGS[k][0]: v for k, v in settings.items() if k in CONTENT_SETTINGS and v}
+
+    def set_blob_metadata(self, container, blob, metadata: dict, etag: str | None = None) -> None:
+        """Replace all metadata of a blob."""
+        headers = metadata_headers(metadata)
+        if etag:
+            headers["If-Match"] = etag
+        self._call(
+            "PUT",
+            container,
+            blob,
+            query={"comp": "metadata"},
+            headers=headers,
+            action="set metadata of blob %s/%s" % (container, blob),
+        )
+
+    def set_blob_properties(self, container, blob, settings: dict, md5: str | None, etag: str | None = None) -> None:
+        """Set Blob Properties. Every content setting not given is cleared by the service, so callers pass the full
+        set (current values merged with the wanted ones) and the Content-MD5 to keep."""
+        headers = self._content_headers(settings)
+        if md5:
+            headers["x-ms-blob-content-md5"] = md5
+        if etag:
+            headers["If-Match"] = etag
+        self._call(
+            "PUT",
+            container,
+            blob,
+            query={"comp": "properties"},
+            headers=headers,
+            action="set properties of blob %s/%s" % (container, blob),
+        )
+
+    def delete_blob(self, container, blob, delete_snapshots: str | None = None, snapshot: str | None = None) -> bool:
+        """Delete a blob (``delete_snapshots``: include or only), or one snapshot. False when absent."""
+        headers = {}
+        if delete_snapshots and not snapshot:
+            headers["x-ms-delete-snapshots"] = delete_snapshots
+        try:
+            self._call(
+                "DELETE",
+                container,
+                blob,
+                query={"snapshot": snapshot},
+                headers=headers,
+                expected=(202,),
+                action="delete blob %s/%s" % (container, blob),
+            )
+        except NotFoundError:
+            return False
+        except ConflictError as exc:
+            if exc.error_code == "SnapshotsPresent":
+                raise ConflictError(
+                    "delete blob %s/%s: the blob has snapshots; set delete_snapshots=include to delete them too, or "
+                    "delete_snapshots=only to delete just the snapshots" % (container, blob),
+                    status=409,
+                    error_code="SnapshotsPresent",
+                ) from None
+            raise
+        return True
+
+    def snapshot_blob(self, container, blob, metadata: dict | None = None) -> str:
+        """Create a snapshot; returns its timestamp (``x-ms-snapshot``)."""
+        resp = self._call(
+            "PUT",
+            container,
+            blob,
+            query={"comp": "snapshot"},
+            headers=metadata_headers(metadata),
+            expected=(201,),
+            action="snapshot blob %s/%s" % (container, blob),
+        )
+        return resp.headers.get("x-ms-snapshot")
+
+    def _create_headers(self, blob_type: str, settings: dict, metadata: dict | None, etag: str | None, create_only: bool) -> dict:
+        headers = {"x-ms-blob-type": BLOB_TYPES[blob_type]}
+        headers.update(self._content_headers(settings))
+        headers.update(metadata_headers(metadata))
+        if create_only:
+            headers["If-None-Match"] = "*"
+        elif etag:
+            headers["If-Match"] = etag
+        return headers
+
+    def _reconcile_conflict(self, exc: ConflictError, container, blob, md5: str, size: int) -> dict:
+        """A create-only write got 409 BlobAlreadyExists: it may be our own retried request that committed (facts
+        §3.5). Success when the blob now has our MD5 and length, else a clear conflict error."""
+        if exc.error_code != "BlobAlreadyExists":
+            raise exc
+        now = self.get_blob(container, blob)
+        if now and now["properties"].get("content_md5") == md5 and now["properties"].get("content_length") == size:
+            return now
+        raise ConflictError(
+            "upload %s/%s: the blob was created by someone else meanwhile (409 BlobAlreadyExists, different content)"
+            % (container, blob),
+            status=409,
+            error_code="BlobAlreadyExists",
+        ) from None
+
+    def _verify(self, container, blob, md5: str, size: int) -> dict:
+        now = self.get_blob(container, blob)
+        props = (now or {}).get("properties", {})
+        if not now or props.get("content_length") != size or (props.get("content_md5") and props.get("content_md5") != md5):
+            raise IntegrityError(
+                "upload %s/%s: verification failed after commit: the service reports length %s and MD5 %s, we sent %d bytes "
+                "with MD5 %s" % (container, blob, props.get("content_length"), props.get("content_md5"), size, md5)
+            )
+        return now
+
+    def upload(
+        self,
+        container: str,
+        blob: str,
+        payload: Payload,
+        *,
+        blob_type: str = "block",
+        settings: dict | None = None,
+        metadata: dict | None = None,
+        etag: str | None = None,
+        create_only: bool = False,
+        append_from: int | None = None,
+        block_size: int = DEFAULT_BLOCK_SIZE,
+        single_put_size: int = DEFAULT_SINGLE_PUT,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> dict:
+        """Upload ``payload`` and verify it; returns the blob's ``{name, properties, metadata}`` after the write.
+
+        ``etag`` (If-Match) guards a replacement, ``create_only`` (If-None-Match: *) a creation. ``append_from``
+        appends the payload from that offset to an existing append blob instead of recreating it.
+        """
+        settings = settings or {}
+        if blob_type == "block":
+            return self._upload_block(
+                container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency
+            )
+        if blob_type == "page":
+            return self._upload_page(container, blob, payload, settings, metadata, etag, create_only, max_concurrency)
+        return self._upload_append(container, blob, payload, settings, metadata, etag, create_only, append_from)
+
+    def _upload_block(
+        self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers
+    ) -> dict:
+        headers = self._create_headers("block", settings, metadata, etag, create_only)
+        if payload.size <= single_put_size:
+            with payload.open() as fh:
+                data = fh.read()
+            md5 = md5_b64(data)
+            headers["Content-MD5"] = md5
+            try:
+                self._call(
+                    "PUT",
+                    container,
+                    blob,
+                    headers=headers,
+                    data=data,
+                    expected=(201,),
+                    action="upload blob %s/%s" % (container, blob),
+                )
+            except ConflictError as exc:
+                return self._reconcile_conflict(exc, container, blob, md5, payload.size)
+            return self._verify(container, blob, md5, payload.size)
+
+        block_size = pick_block_size(payload.size, block_size)
+        upload_id = uuid.uuid4().hex[:12]
+        whole = hashlib.md5()
+        ids: list[str] = []
+
+        def blocks():
+            for index, (_offset, data) in enumerate(payload.chunks(block_size)):
+                whole.update(data)
+                bid = block_id(upload_id, index)
+                ids.append(bid)
+                yield bid, data
+
+        def stage(item):
+            bid, data = item
+            self._call(
+                "PUT",
+                container,
+                blob,
+                query={"comp": "block", "blockid": bid},
+                headers={"Content-MD5": md5_b64(data)},
+                data=data,
+                expected=(201,),
+                action="stage block %s of %s/%s" % (bid, container, blob),
+            )
+
+        try:
+            self._bounded(blocks(), stage, workers)
+        except AzureRestError as exc:
+            exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
+            raise
+        md5 = b64md5(whole)
+        root = ET.Element("BlockList")
+        for bid in ids:
+            ET.SubElement(root, "Latest").text = bid
+        body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        headers["x-ms-blob-content-md5"] = md5
+        headers["Content-MD5"] = md5_b64(body)
+        headers["Content-Type"] = "application/xml"
+        del headers["x-ms-blob-type"]
+        try:
+            self._call(
+                "PUT",
+                container,
+                blob,
+                query={"comp": "blocklist"},
+                headers=headers,
+                data=body,
+                expected=(201,),
+                action="commit block list of %s/%s" % (container, blob),
+            )
+        except ConflictError as exc:
+            return self._reconcile_conflict(exc, container, blob, md5, payload.size)
+        except AzureRestError as exc:
+            exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
+            raise
+        return self._verify(container, blob, md5, payload.size)
+
+    def _finish_md5(self, container, blob, settings, md5, size) -> dict:
+        """Page and append blobs get no service-computed MD5: store ours (with the full content settings)."""
+        self.set_blob_properties(container, blob, settings, md5)
+        return self._verify(container, blob, md5, size)
+
+    def _upload_page(self, container, blob, payload, settings, metadata, etag, create_only, workers) -> dict:
+        if payload.size % PAGE:
+            raise ConfigError(
+                "src: a page blob must be a multiple of 512 bytes, this content has %d bytes; set pad=true to pad it "
+                "with zeros" % payload.raw_size
+            )
+        headers = self._create_headers("page", settings, metadata, etag, create_only)
+        headers["x-ms-blob-content-length"] = str(payload.size)
+        try:
+            self._call(
+                "PUT",
+                container,
+                blob,
+                headers=headers,
+                data=b"",
+                expected=(201,),
+                action="create page blob %s/%s" % (container, blob),
+            )
+        except ConflictError as exc:
+            if exc.error_code == "BlobAlreadyExists":
+                raise ConflictError(
+                    "create page blob %s/%s: it was created by someone else meanwhile" % (container, blob),
+                    status=409,
+                    error_code=exc.error_code,
+                ) from None
+            raise
+        whole = hashlib.md5()
+
+        def pages():
+            for offset, data in payload.chunks(MAX_PAGE_RANGE):
+                whole.update(data)
+                for start, length in nonzero_page_ranges(data, offset):
+                    yield start, data[start - offset : start - offset + length]
+
+        def put_page(item):
+            start, data = item
+            self._call(
+                "PUT",
+                container,
+                blob,
+                query={"comp": "page"},
+                headers={
+                    "x-ms-page-write": "update",
+                    "x-ms-range": "bytes=%d-%d" % (start, start + len(data) - 1),
+                    "Content-MD5": md5_b64(data),
+                },
+                data=data,
+                expected=(201,),
+                action="put page %d of %s/%s" % (start, container, blob),
+            )
+
+        self._bounded(pages(), put_page, workers)
+        return self._finish_md5(container, blob, settings, b64md5(whole), payload.size)
+
+    def _upload_append(self, container, blob, payload, settings, metadata, etag, create_only, append_from) -> dict:
+        whole = hashlib.md5()
+        start = append_from or 0
+        if append_from is None:
+            headers = self._create_headers("append", settings, metadata, etag, create_only)
+            try:
+                self._call(
+                    "PUT",
+                    container,
+                    blob,
+                    headers=headers,
+                    data=b"",
+                    expected=(201,),
+                    action="create append blob %s/%s" % (container, blob),
+                )
+            except ConflictError as exc:
+                if exc.error_code == "BlobAlreadyExists":
+                    raise ConflictError(
+                        "create append blob %s/%s: it was created by someone else meanwhile" % (container, blob),
+                        status=409,
+                        error_code=exc.error_code,
+                    ) from None
+                raise
+        first = True
+        for offset, data in payload.chunks(MAX_APPEND_BLOCK):
+            whole.update(data)
+            if offset < start:
+                data = data[start - offset :]
+                offset = start
+                if not data:
+                    continue
+            headers = {"Content-MD5": md5_b64(data), "x-ms-blob-condition-appendpos": str(offset)}
+            if first and append_from is not None and etag:
+                headers["If-Match"] = etag
+            try:
+                self._call(
+                    "PUT",
+                    container,
+                    blob,
+                    query={"comp": "appendblock"},
+                    headers=headers,
+                    data=data,
+                    expected=(201,),
+                    action="append block at %d to %s/%s" % (offset, container, blob),
+                )
+            except PreconditionFailedError as exc:
+                # A retried Append Block whose first attempt landed gets AppendPositionConditionNotMet: accept it
+                # when the blob already ends exactly where this block ends.
+                now = self.get_blob(container, blob) if exc.error_code == "AppendPositionConditionNotMet" else None
+                if not now or now["properties"].get("content_length") != offset + len(data):
+                    raise
+            first = False
+        return self._finish_md5(container, blob, settings, b64md5(whole), payload.size)
+
+    # -- download ------------------------------------------------------------------------------------------------
+    def download(
+        self,
+        container: str,
+        blob: str,
+        dest: str,
+        *,
+        props: dict,
+        snapshot: str | None = None,
+        version_id: str | None = None,
+        chunk_size: int = DEFAULT_DOWNLOAD_CHUNK,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        keep_if_equal: bool = False,
+    ) -> dict:
+        """Download to ``dest`` atomically: ranged GETs in parallel written at their offsets into a temp file in the
+        destination directory, then length and MD5 checked, fsync, ``os.replace``. ``props`` are the blob's
+        properties (their ETag pins the version read: a blob changed meanwhile fails with 412).
+
+        Returns ``{md5, size, replaced}``; with ``keep_if_equal`` an existing ``dest`` with the same MD5 is kept
+        (``replaced`` False). The temp file is removed on any failure, including KeyboardInterrupt.
+        """
+        size = int(props.get("content_length") or 0)
+        etag = props.get("etag")
+        directory = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(directory):
+            raise ConfigError("dest: the directory %s does not exist" % directory)
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), suffix=".part", dir=directory)
+        query = {"snapshot": snapshot, "versionid": version_id}
+        try:
+
+            def fetch(item):
+                offset, length = item
+                headers = {"x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)}
+                if etag:
+                    headers["If-Match"] = etag
+                for _attempt in range(2):
+                    resp = self._call(
+                        "GET",
+                        container,
+                        blob,
+                        query=query,
+                        headers=headers,
+                        expected=(206, 200),
+                        action="download %s/%s" % (container, blob),
+                    )
+                    data = resp.content
+                    if len(data) == length:
+                        os.pwrite(fd, data, offset)
+                        return None
+                raise IntegrityError(
+                    "download %s/%s: range at %d returned %d bytes, expected %d" % (container, blob, offset, len(data), length)
+                )
+
+            self._bounded(iter(chunk_ranges(size, chunk_size)), fetch, max_concurrency)
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            actual_size = os.path.getsize(tmp)
+            if actual_size != size:
+                raise IntegrityError("download %s/%s: got %d bytes, the blob has %d" % (container, blob, actual_size, size))
+            md5 = file_md5(tmp)
+            expected_md5 = props.get("content_md5")
+            if expected_md5 and expected_md5 != md5:
+                raise IntegrityError(
+                    "download %s/%s: the MD5 of the data as received (%s) does not match the blob's Content-MD5 (%s): "
+                    "either the data was corrupted or another tool did not keep the stored hash up to date"
+                    % (container, blob, md5, expected_md5)
+                )
+            if keep_if_equal and os.path.isfile(dest) and os.path.getsize(dest) == size and file_md5(dest) == md5:
+                os.unlink(tmp)
+                return {"md5": md5, "size": size, "replaced": False}
+            if os.path.exists(dest):
+                try:
+                    os.chmod(tmp, os.stat(dest).st_mode & 0o7777)
+                except OSError:
+                    pass
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, dest)
+            return {"md5": md5, "size": size, "replaced": True}
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to the signet.azure collection; may change at any time.
+"""Service SAS and account SAS generation (pure functions, no I/O).
+
+Layouts follow Microsoft's "Create a service SAS" and "Create an account SAS" for signed version
+``SAS_VERSION`` (2020-12-06 and later field order, including signedEncryptionScope).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from urllib.parse import quote
+
+from .storage import sign
+
+SAS_VERSION = "2022-11-02"
+
+# Canonical permission orders (the service requires this order).
+CONTAINER_PERMISSIONS = "racwdxyltfmeop"
+BLOB_PERMISSIONS = "racwdxytmei"
+ACCOUNT_PERMISSIONS = "rwdxylacupitfo"
+ACCOUNT_SERVICES = "bqtf"
+ACCOUNT_RESOURCE_TYPES = "sco"
+
+
+def format_time(value: _dt.datetime) -> str:
+    """ISO 8601 UTC with seconds and a Z suffix, as the service (and AzCopy) require."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
+def normalize_permissions(permissions: str, allowed: str, what: str) -> str:
+    """Return ``permissions`` re-ordered in the service's canonical order; ValueError names any unknown letter."""
+    perms = permissions or ""
+    unknown = sorted(set(perms) - set(allowed))
+    if unknown:
+        raise ValueError(
+            "%s permission(s) %s are not valid; use letters from '%s'" % (what, ", ".join(map(repr, unknown)), allowed)
+        )
+    if not perms:
+        raise ValueError("at least one %s permission is required (letters from '%s')" % (what, allowed))
+    return "".join(ch for ch in allowed if ch in perms)
+
+
+def _token(fields: list[tuple[str, str]]) -> str:
+    return "&".join("%s=%s" % (k, quote(v, safe="")) for k, v in fields if v)
+
+
+def service_sas_string_to_sign(
+    *,
+    account: str,
+    container: str,
+    blob: str | None,
+    permissions: str,
+    expiry: str,
+    start: str = "",
+    identifier: str = "",
+    ip: str = "",
+    protocol: str = "https",
+    resource: str = "c",
+    snapshot: str = "",
+    encryption_scope: str = "",
+    cache_control: str = "",
+    content_disposition: str = "",
+    content_encoding: str = "",
+    content_language: str = "",
+    content_type: str = "",
+    version: str = SAS_VERSION,
+) -> str:
+    """The service SAS string-to-sign. Names in the canonical resource are the logical (unencoded) names."""
+    canonical = "/blob/%s/%s" % (account, container)
+    if blob:
+        canonical += "/" + blob
+    return "\n".join(
+        [
+            permissions,
+            start,
+            expiry,
+            canonical,
+            identifier,
+            ip,
+            protocol,
+            version,
+            resource,
+            snapshot,
+            encryption_scope,
+            cache_control,
+            content_disposition,
+            content_encoding,
+            content_language,
+            content_type,
+        ]
+    )
+
+
+def service_sas(
+    account: str,
+    account_key: str,
+    container: str,
+    blob: str | None,
+    permissions: str,
+    expiry: _dt.datetime,
+    start: _dt.datetime | None = None,
+    ip: str = "",
+    protocol: str = "https",
+    snapshot: str = "",
+    identifier: str = "",
+) -> str:
+    """Build a service SAS token (without leading '?') for a container (``blob`` None) or a blob."""
+    resource = "bs" if (blob and snapshot) else ("b" if blob else "c")
+    perms = normalize_permissions(permissions, BLOB_PERMISSIONS if blob else CONTAINER_PERMISSIONS, "SAS")
+    st = format_time(start) if start else ""
+    se = format_time(expiry)
+    sts = service_sas_string_to_sign(
+        account=account,
+        container=container,
+        blob=blob,
+        permissions=perms,
+        expiry=se,
+        start=st,
+        identifier=identifier,
+        ip=ip,
+        protocol=protocol,
+        resource=resource,
+        snapshot=snapshot,
+    )
+    sig = sign(account_key, sts)
+    return _token(
+        [
+            ("sv", SAS_VERSION),
+            ("st", st),
+            ("se", se),
+            ("sr", resource),
+            ("sp", perms),
+            ("sip", ip),
+            ("spr", protocol),
+            ("si", identifier),
+            ("sig", sig),
+        ]
+    )
+
+
+def account_sas_string_to_sign(
+    *,
+    account: str,
+    permissions: str,
+    services: str,
+    resource_types: str,
+    expiry: str,
+    start: str = "",
+    ip: str = "",
+    protocol: str = "https",
+    encryption_scope: str = "",
+    version: str = SAS_VERSION,
+) -> str:
+    """The account SAS string-to-sign (ends with a newline, as documented)."""
+    return "\n".join(
+        [account, permissions, services, resource_types, start, expiry, ip, protocol, version, encryption_scope]
+    ) + "\n"
+
+
+def account_sas(
+    account: str,
+    account_key: str,
+    permissions: str,
+    services: str,
+    resource_types: str,
+    expiry: _dt.datetime,
+    start: _dt.datetime | None = None,
+    ip: str = "",
+    protocol: str = "https",
+) -> str:
+    """Build an account SAS token (without leading '?')."""
+    perms = normalize_permissions(permissions, ACCOUNT_PERMISSIONS, "account SAS")
+    ss = normalize_permissions(services, ACCOUNT_SERVICES, "account SAS service")
+    srt = normalize_permissions(resource_types, ACCOUNT_RESOURCE_TYPES, "account SAS resource type")
+    st = format_time(start) if start else ""
+    se = format_time(expiry)
+    sts = account_sas_string_to_sign(
+        account=account,
+        permissions=perms,
+        services=ss,
+        resource_types=srt,
+        expiry=se,
+        start=st,
+        ip=ip,
+        protocol=protocol,
+    )
+    sig = sign(account_key, sts)
+    return _token(
+        [
+            ("sv", SAS_VERSION),
+            ("ss", ss),
+            ("srt", srt),
+            ("sp", perms),
+            ("st", st),
+            ("se", se),
+            ("sip", ip),
+            ("spr", protocol),
+            ("sig", sig),
+        ]
+    )

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to the signet.azure collection; may change at any time.
+"""Storage connection settings: account name and key, connection strings, SAS, endpoints per cloud, emulators."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ._auth.storage_key import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
+from ._clouds import cloud
+from ._errors import ConfigError
+from ._signing.storage import decode_account_key
+
+DEFAULT_STORAGE_API_VERSION = "2023-11-03"
+DEV_ACCOUNT = "devstoreaccount1"
+# The storage emulator's published, well-known development key (not a secret).
+DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+DEV_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
+SERVICES = ("blob", "queue", "table", "file", "dfs")
+ACCOUNT_NAME_RE = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+def parse_connection_string(text: str) -> dict[str, str]:
+    """Parse ``Key=Value;...`` (values may contain '='). Keys are case-insensitive; ConfigError on a malformed part."""
+    out: dict[str, str] = {}
+    for part in (text or "").strip().strip(";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ConfigError("connection_string: the part %r is not Key=Value; copy the whole connection string from the portal" % part.split("=")[0][:20])
+        key, _, value = part.partition("=")
+        out[key.strip().lower()] = value.strip()
+    return out
+
+
+@dataclass
+class StorageSettings:
+    """Resolved storage connection settings. ``endpoints`` maps service name to base URL (no trailing slash)."""
+
+    account: str
+    key: str | None = None
+    sas_token: str | None = None
+    cloud: str = "AzureCloud"
+    api_version: str = DEFAULT_STORAGE_API_VERSION
+    endpoints: dict = field(default_factory=dict)
+    emulator: bool = False
+
+    def service_url(self, service: str = "blob") -> str:
+        if service in self.endpoints:
+            return self.endpoints[service].rstrip("/")
+        if self.emulator:
+            raise ConfigError("endpoint: the emulator settings have no %s endpoint" % service)
+        return "https://%s.%s.%s" % (self.account, service, cloud(self.cloud)["storage_suffix"])
+
+    def auth(self, mode: str = "auto", table: bool = False):
+        """The auth scheme: ``auto`` picks Shared Key when a key is known, else SAS. Validated before return."""
+        if mode == "auto":
+            mode = "shared_key" if self.key else ("sas" if self.sas_token else "shared_key")
+        if mode == "shared_key":
+            scheme = SharedKeyAuth(self.account, self.key, self.api_version, self.cloud, table=table)
+        elif mode == "shared_key_lite":
+            scheme = SharedKeyLiteAuth(self.account, self.key, self.api_version, self.cloud, table=table)
+        elif mode == "sas":
+            scheme = SasAuth(self.sas_token, self.api_version, self.account, self.cloud)
+        else:
+            raise ConfigError("storage auth %r is not supported; use shared_key, shared_key_lite or sas" % mode)
+        scheme.validate()
+        return scheme
+
+
+def _validate_account(name: str, emulator: bool) -> None:
+    if not ACCOUNT_NAME_RE.match(name or ""):
+        raise ConfigError(
+            "account_name: %r is not a valid storage account name: use 3-24 lowercase letters and digits" % (name,)
+        )
+
+
+def _account_from_endpoint(url: str) -> tuple[str | None, bool]:
+    """The account implied by an endpoint URL: host-style (acct.blob...) or path-style (http://127.0.0.1:10000/acct)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if re.match(r"^\d+\.\d+\.\d+\.\d+$", host) or host in ("localhost", "[::1]", "::1") or ".blob.localhost" in host:
+        segs = [s for s in parts.path.split("/") if s]
+        return (segs[0] if segs else None), True
+    return (host.split(".")[0] or None), False
+
+
+def resolve(params: dict) -> StorageSettings:
+    """Resolve the storage family's options (see doc fragment ``storage_auth``) into StorageSettings.
+
+    Order: connection_string first (its AccountName/AccountKey/SAS/endpoints), then explicit options override
+    single fields. Raises ConfigError naming the option and the fix.
+    """
+    cs_text = params.get("connection_string")
+    cs = parse_connection_string(cs_text) if cs_text else {}
+    api_version = params.get("storage_api_version") or DEFAULT_STORAGE_API_VERSION
+    cloud_name = cloud(params.get("cloud"))["name"]
+    endpoints: dict[str, str] = {}
+    emulator = False
+    account = key = sas = None
+
+    if cs.get("usedevelopmentstorage", "").lower() == "true":
+        proxy = cs.get("developmentstorageproxyuri", "http://127.0.0.1").rstrip("/")
+        account, key, emulator = DEV_ACCOUNT, DEV_KEY, True
+        for svc, port in DEV_PORTS.items():
+            endpoints[svc] = "%s:%d/%s" % (proxy, port, DEV_ACCOUNT)
+    elif cs:
+        account = cs.get("accountname")
+        key = cs.get("accountkey")
+        sas = cs.get("sharedaccesssignature")
+        protocol = cs.get("defaultendpointsprotocol", "https")
+        suffix = cs.get("endpointsuffix")
+        for svc in SERVICES:
+            explicit = cs.get(svc + "endpoint")
+            if explicit:
+                endpoints[svc] = explicit.rstrip("/")
+            elif suffix and account:
+                endpoints[svc] = "%s://%s.%s.%s" % (protocol, account, svc, suffix)
+        if not account and endpoints:
+            account, emulator = _account_from_endpoint(next(iter(endpoints.values())))
+        if not (key or sas):
+            raise ConfigError("connection_string: it has neither AccountKey nor SharedAccessSignature; copy the full connection string")
+
+    if params.get("account_name"):
+        account = params["account_name"]
+    if params.get("account_key"):
+        key = params["account_key"]
+    if params.get("sas_token"):
+        sas = params["sas_token"]
+    endpoint = params.get("endpoint")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError("endpoint: %r is not an http(s) URL, e.g. http://127.0.0.1:10000/devstoreaccount1" % endpoint)
+        implied, is_emulator = _account_from_endpoint(endpoint)
+        endpoints["blob"] = endpoint.rstrip("/")
+        emulator = emulator or is_emulator
+        account = account or implied
+        if is_emulator and implied and account != implied:
+            raise ConfigError("endpoint: the path-style endpoint names account %r but account_name is %r" % (implied, account))
+    if not account:
+        raise ConfigError(
+            "no storage account given: set account_name (or env AZURE_STORAGE_ACCOUNT), or connection_string "
+            "(env AZURE_STORAGE_CONNECTION_STRING)"
+        )
+    _validate_account(account, emulator)
+    if key:
+        try:
+            decode_account_key(key)
+        except ValueError as exc:
+            raise ConfigError("account_key: %s" % exc) from None
+    if sas:
+        sas = sas.strip().lstrip("?")
+    if not key and not sas and params.get("storage_auth") not in ("none",):
+        raise ConfigError(
+            "no storage credential given: set account_key (env AZURE_STORAGE_KEY), sas_token (env AZURE_STORAGE_SAS_TOKEN) "
+            "or connection_string (env AZURE_STORAGE_CONNECTION_STRING)"
+        )
+    return StorageSettings(
+        account=account,
+        key=key,
+        sas_token=sas,
+        cloud=cloud_name,
+        api_version=api_version,
+        endpoints=endpoints,
+        emulator=emulator,
+    )

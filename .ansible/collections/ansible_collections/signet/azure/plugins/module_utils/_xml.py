@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to the signet.azure collection; may change at any time.
+"""XML <-> dict helpers for Azure's XML APIs (Storage, classic Service Management)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+
+def strip_ns(tag: str) -> str:
+    return tag.split("}", 1)[-1]
+
+
+def element_to_dict(elem):
+    """Convert an element: children become keys (repeated names become lists), attributes ``@name``, text ``#text``.
+
+    A leaf element with no attributes becomes its text (or None when empty).
+    """
+    children = list(elem)
+    if not children and not elem.attrib:
+        text = elem.text
+        return text.strip() if text and text.strip() else (text if text else None)
+    out: dict = {}
+    for key, value in elem.attrib.items():
+        out["@" + strip_ns(key)] = value
+    for child in children:
+        name = strip_ns(child.tag)
+        value = element_to_dict(child)
+        if name in out:
+            if not isinstance(out[name], list):
+                out[name] = [out[name]]
+            out[name].append(value)
+        else:
+            out[name] = value
+    if elem.text and elem.text.strip() and children:
+        out["#text"] = elem.text.strip()
+    elif elem.text and elem.text.strip():
+        out["#text"] = elem.text.strip()
+    return out
+
+
+def xml_to_dict(text):
+    """Parse an XML document into ``{root_tag: element_to_dict(root)}``. ValueError when it is not XML."""
+    if isinstance(text, bytes):
+        data = text
+    else:
+        data = text.encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ValueError("response is not well-formed XML: %s" % exc) from None
+    return {strip_ns(root.tag): element_to_dict(root)}
+
+
+def as_list(value):
+    """A value that XML parsing may give as None, a dict or a list, as a list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared pytest fixtures: the collection on sys.path, Azurite and the Azure twin on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "build" / "collections"))
+sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO))
+
+from tests.helpers.playbook import ensure_collection_link  # noqa: E402
+from tests.helpers.servers import start_azurite  # noqa: E402
+
+ensure_collection_link()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """A running Azurite blob service (in-memory), stopped at the end of the session."""
+    server = start_azurite(tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory):
+    """A running Azure twin (tools/azure_twin), stopped at the end of the session."""
+    from azure_twin.harness import start_twin
+
+    handle = start_twin(tmp_path_factory.mktemp("twin"))
+    yield handle
+    handle.stop()

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Test-only oracle for the storage_* integration targets: reads Azurite with Microsoft's azure-storage-blob SDK
+(never with the collection's own code) and prints one JSON document.
+
+Usage: AZURE_STORAGE_CONNECTION_STRING=... python oracle.py <command> <container> [<blob>] [<arg>]
+Commands: md5 (download, md5 base64 + size + sha256), blocks (committed block list), pages (page ranges),
+props (properties and metadata), snapshots (list snapshot timestamps), names (blob names), put (upload <arg> text).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sys
+
+from azure.storage.blob import BlobServiceClient
+
+
+def main() -> None:
+    cmd, container = sys.argv[1], sys.argv[2]
+    blob = sys.argv[3] if len(sys.argv) > 3 else None
+    arg = sys.argv[4] if len(sys.argv) > 4 else None
+    svc = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
+    cc = svc.get_container_client(container)
+    out: dict = {}
+    if cmd == "md5":
+        md5, sha, size = hashlib.md5(), hashlib.sha256(), 0
+        for chunk in cc.download_blob(blob, snapshot=arg).chunks():
+            md5.update(chunk)
+            sha.update(chunk)
+            size += len(chunk)
+        out = {"md5": base64.b64encode(md5.digest()).decode(), "sha256": sha.hexdigest(), "size": size}
+    elif cmd == "blocks":
+        committed, _ = cc.get_blob_client(blob).get_block_list("committed")
+        out = {"count": len(committed), "id_lengths": sorted({len(b.id) for b in committed})}
+    elif cmd == "pages":
+        ranges, _ = cc.get_blob_client(blob).get_page_ranges()
+        out = {"ranges": [[r["start"], r["end"]] for r in ranges]}
+    elif cmd == "props":
+        p = cc.get_blob_client(blob).get_blob_properties()
+        cs = p.content_settings
+        out = {
+            "size": p.size,
+            "blob_type": str(p.blob_type).split(".")[-1],
+            "content_md5": base64.b64encode(cs.content_md5).decode() if cs.content_md5 else None,
+            "content_type": cs.content_type,
+            "cache_control": cs.cache_control,
+            "metadata": dict(p.metadata),
+        }
+    elif cmd == "snapshots":
+        out = {"snapshots": sorted(b.snapshot for b in cc.list_blobs(name_starts_with=blob, include=["snapshots"]) if b.snapshot and b.name == blob)}
+    elif cmd == "names":
+        out = {"names": sorted(b.name for b in cc.list_blobs(name_starts_with=blob or None))}
+    elif cmd == "put":
+        cc.upload_blob(blob, arg.encode(), overwrite=True)
+        out = {"ok": True}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures for the Azure twin's own tests: one twin subprocess per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+
+from azure_twin.harness import start_twin  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory):
+    """A running twin (state under a session tmp dir); stopped at the end of the session."""
+    handle = start_twin(tmp_path_factory.mktemp("azure-twin"))
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def clean_twin(twin):
+    """The session twin with no pending faults and an empty request log."""
+    twin.reset()
+    yield twin
+    twin.control("/_twin/faults", method="DELETE")
+
+
+@pytest.fixture
+def twin_env(twin, monkeypatch):
+    """Process environment pointing HTTPS traffic at the twin (what an SDK user would export)."""
+    for name in (
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "AZURE_AUTHORITY_HOST",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "IDENTITY_SERVER_THUMBPRINT",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "IMDS_ENDPOINT",
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in twin.env.items():
+        monkeypatch.setenv(name, value)
+    return twin

@@ -1,0 +1,412 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to the signet.azure collection; may change at any time.
+"""The desired-state logic of the storage_* modules, on a BlobClient. No AnsibleModule: each function takes the
+module's params dict and ``check_mode`` and returns the result dict (``changed``, ``diff`` and the module's keys).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+
+from ._blob_util import (
+    CONTENT_SETTINGS,
+    content_settings_diff,
+    desired_metadata,
+    metadata_equal,
+    normalize_metadata,
+    plan_upload,
+    remote_name,
+    selected,
+    sync_plan,
+    validate_blob_name,
+    validate_container_name,
+)
+from ._clients.blob import MIB, Payload, file_md5
+from ._errors import ConfigError, NotFoundError
+
+
+def _summary(blob: dict | None) -> dict:
+    if not blob:
+        return {}
+    props = blob.get("properties") or {}
+    out = {k: props.get(k) for k in ("blob_type", "content_length", "content_md5") if props.get(k) is not None}
+    out.update({k: props.get(k) for k in CONTENT_SETTINGS if props.get(k)})
+    out["metadata"] = dict(blob.get("metadata") or {})
+    return out
+
+
+def _container_summary(c: dict | None) -> dict:
+    if not c:
+        return {}
+    return {"public_access": c["properties"].get("public_access"), "metadata": dict(c.get("metadata") or {})}
+
+
+# -- containers --------------------------------------------------------------------------------------------------
+def ensure_container(client, p: dict, check_mode: bool) -> dict:
+    """storage_container: state present/absent, metadata (exact or merge), public access."""
+    name = validate_container_name(p["name"], "name")
+    wanted_meta = normalize_metadata(p.get("metadata"))
+    current = client.get_container(name)
+    before = _container_summary(current)
+    if p["state"] == "absent":
+        if current is None:
+            return {"changed": False, "container": None, "diff": {"before": before, "after": {}}}
+        if not check_mode:
+            client.delete_container(name)
+        return {"changed": True, "container": None, "diff": {"before": before, "after": {}}}
+    if current is None:
+        meta = wanted_meta or {}
+        after = {"public_access": p.get("public_access") or "private", "metadata": meta}
+        if not check_mode:
+            client.create_container(name, meta, p.get("public_access"))
+            current = client.get_container(name)
+        return {"changed": True, "container": current or dict(name=name, **after), "diff": {"before": before, "after": after}}
+    changed = False
+    target_meta = desired_metadata(current["metadata"], wanted_meta, p.get("metadata_mode") or "exact")
+    if target_meta is not None and not metadata_equal(target_meta, current["metadata"]):
+        changed = True
+        if not check_mode:
+            client.set_container_metadata(name, target_meta)
+    level = p.get("public_access")
+    if level and level != current["properties"].get("public_access"):
+        changed = True
+        if not check_mode:
+            client.set_container_public_access(name, level)
+    after = dict(before)
+    if target_meta is not None:
+        after["metadata"] = target_meta
+    if level:
+        after["public_access"] = level
+    if changed and not check_mode:
+        current = client.get_container(name)
+    return {"changed": changed, "container": current, "diff": {"before": before, "after": after}}
+
+
+# -- blobs -------------------------------------------------------------------------------------------------------
+def _payload(p: dict) -> Payload | None:
+    pad = p.get("blob_type") == "page" and bool(p.get("pad"))
+    if p.get("src") is not None:
+        return Payload(path=p["src"], pad_to_page=pad)
+    if p.get("content") is not None:
+        return Payload(content=p["content"].encode("utf-8"), pad_to_page=pad)
+    return None
+
+
+def ensure_blob(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob: upload (create/replace/append), metadata and property updates, delete."""
+    container = validate_container_name(p["container"])
+    name = validate_blob_name(p["name"])
+    wanted_meta = normalize_metadata(p.get("metadata"))
+    current = client.get_blob(container, name)
+    before = _summary(current)
+    result = {"changed": False, "action": "unchanged", "blob": current, "url": client.url(container, name)}
+    if p["state"] == "absent":
+        result["diff"] = {"before": before, "after": {}}
+        if current is None:
+            return result
+        if not check_mode:
+            client.delete_blob(container, name, p.get("delete_snapshots"))
+        result.update(changed=True, action="deleted", blob=None)
+        return result
+
+    blob_type = p.get("blob_type") or "block"
+    payload = _payload(p)
+    if payload is None and current is None:
+        raise ConfigError("src: the blob %s/%s does not exist; give src or content to create it" % (container, name))
+    if p.get("block_size", 1) < 1 or p.get("max_concurrency", 1) < 1:
+        raise ConfigError("block_size and max_concurrency must be at least 1")
+    wanted_settings = {k: p.get(k) for k in CONTENT_SETTINGS}
+    current_props = (current or {}).get("properties") or {}
+    current_meta = (current or {}).get("metadata") or {}
+    target_meta = desired_metadata(current_meta, wanted_meta, p.get("metadata_mode") or "exact")
+
+    plan = {"action": "none", "append_from": None, "reason": "no content given"}
+    local = None
+    if payload is not None:
+        prefix_len = current_props.get("content_length") if (blob_type == "append" and current) else None
+        local = payload.digest(prefix_len)
+        plan = plan_upload(current, local, blob_type, p.get("overwrite") or "different")
+        if blob_type == "page" and payload.size % 512:
+            raise ConfigError(
+                "src: a page blob must be a multiple of 512 bytes, the content has %d bytes; set pad=true to pad it with zeros"
+                % payload.raw_size
+            )
+    full_settings = {k: current_props.get(k) for k in CONTENT_SETTINGS} if current else {}
+    full_settings.update({k: v for k, v in wanted_settings.items() if v is not None})
+    if not full_settings.get("content_type") and plan["action"] == "create":
+        full_settings["content_type"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    after = dict(before)
+    after.update({k: v for k, v in full_settings.items() if v})
+    if target_meta is not None:
+        after["metadata"] = target_meta
+    if local is not None and plan["action"] != "none":
+        after.update(blob_type=blob_type, content_length=local["size"], content_md5=local["md5"])
+    result["plan"] = plan
+    result["diff"] = {"before": before, "after": after}
+
+    if plan["action"] != "none":
+        result.update(changed=True, action={"create": "created", "replace": "replaced", "append": "appended"}[plan["action"]])
+        if check_mode:
+            return result
+        meta = target_meta if target_meta is not None else current_meta
+        blob = client.upload(
+            container,
+            name,
+            payload,
+            blob_type=blob_type,
+            settings=full_settings,
+            metadata=None if plan["action"] == "append" else meta,
+            etag=current_props.get("etag"),
+            create_only=current is None or (p.get("overwrite") == "never"),
+            append_from=plan["append_from"],
+            block_size=p.get("block_size") or 4 * MIB,
+            single_put_size=p.get("single_put_size") or 8 * MIB,
+            max_concurrency=p.get("max_concurrency") or 4,
+        )
+        if plan["action"] == "append" and target_meta is not None and not metadata_equal(target_meta, blob["metadata"]):
+            client.set_blob_metadata(container, name, target_meta)
+            blob = client.get_blob(container, name)
+        result["blob"] = blob
+        return result
+
+    settings_changes = content_settings_diff(current_props, wanted_settings)
+    meta_changes = target_meta is not None and not metadata_equal(target_meta, current_meta)
+    if not (settings_changes or meta_changes):
+        return result
+    result.update(changed=True, action="updated")
+    if check_mode:
+        return result
+    if settings_changes:
+        client.set_blob_properties(
+            container, name, full_settings, current_props.get("content_md5"), etag=current_props.get("etag")
+        )
+    if meta_changes:
+        client.set_blob_metadata(container, name, target_meta)
+    result["blob"] = client.get_blob(container, name)
+    return result
+
+
+def ensure_download(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob_download: download to dest unless the local file already matches."""
+    container = validate_container_name(p["container"])
+    name = validate_blob_name(p["name"])
+    dest = p["dest"]
+    if os.path.isdir(dest):
+        dest = os.path.join(dest, name.rstrip("/").rsplit("/", 1)[-1])
+    blob = client.get_blob(container, name, p.get("snapshot"), p.get("version_id"))
+    if blob is None:
+        raise NotFoundError(
+            "download %s/%s: the blob%s does not exist"
+            % (container, name, " snapshot/version" if (p.get("snapshot") or p.get("version_id")) else ""),
+            status=404,
+            error_code="BlobNotFound",
+        )
+    props = blob["properties"]
+    size = props.get("content_length") or 0
+    remote_md5 = props.get("content_md5")
+    result = {"changed": False, "dest": dest, "blob": blob, "size": size, "md5": remote_md5}
+    exists = os.path.isfile(dest)
+    local_md5 = None
+    if exists and os.path.getsize(dest) == size:
+        local_md5 = file_md5(dest)
+    before = {"path": dest, "size": os.path.getsize(dest) if exists else None, "md5": local_md5}
+    result["diff"] = {"before": before, "after": {"path": dest, "size": size, "md5": remote_md5}}
+    if exists and p.get("overwrite") == "never":
+        result["msg"] = "dest exists and overwrite=never"
+        return result
+    if exists and p.get("overwrite") != "always" and remote_md5 and local_md5 == remote_md5:
+        return result
+    if check_mode:
+        result["changed"] = True
+        if exists and not remote_md5 and local_md5:
+            result["msg"] = "the blob has no Content-MD5; a real run downloads it and compares"
+        return result
+    out = client.download(
+        container,
+        name,
+        dest,
+        props=props,
+        snapshot=p.get("snapshot"),
+        version_id=p.get("version_id"),
+        chunk_size=p.get("chunk_size") or 4 * MIB,
+        max_concurrency=p.get("max_concurrency") or 4,
+        keep_if_equal=exists and p.get("overwrite") != "always",
+    )
+    result.update(changed=out["replaced"], md5=out["md5"])
+    result["diff"]["after"]["md5"] = out["md5"]
+    return result
+
+
+def create_snapshot(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob_snapshot: create a snapshot (or, with only_if_changed, reuse the latest equal one)."""
+    container = validate_container_name(p["container"])
+    name = validate_blob_name(p["name"])
+    meta = normalize_metadata(p.get("metadata"))
+    blob = client.get_blob(container, name)
+    if blob is None:
+        raise NotFoundError("snapshot %s/%s: the blob does not exist" % (container, name), status=404, error_code="BlobNotFound")
+    props = blob["properties"]
+    if p.get("only_if_changed"):
+        listing = client.list_blobs(container, prefix=name, include=["snapshots", "metadata"])
+        snaps = [b for b in listing["blobs"] if b["name"] == name and b.get("snapshot")]
+        if snaps:
+            latest = max(snaps, key=lambda b: b["snapshot"])
+            lp = latest["properties"]
+            same_meta = metadata_equal(latest["metadata"], meta if meta is not None else blob["metadata"])
+            if (
+                lp.get("content_md5") == props.get("content_md5")
+                and lp.get("content_length") == props.get("content_length")
+                and lp.get("etag") == props.get("etag")
+                and same_meta
+            ):
+                return {
+                    "changed": False,
+                    "snapshot": latest["snapshot"],
+                    "blob": blob,
+                    "diff": {"before": {"snapshot": latest["snapshot"]}, "after": {"snapshot": latest["snapshot"]}},
+                }
+    if check_mode:
+        return {"changed": True, "snapshot": None, "blob": blob, "diff": {"before": {}, "after": {"snapshot": "(new)"}}}
+    stamp = client.snapshot_blob(container, name, meta)
+    return {"changed": True, "snapshot": stamp, "blob": blob, "diff": {"before": {}, "after": {"snapshot": stamp}}}
+
+
+# -- sync --------------------------------------------------------------------------------------------------------
+def _walk_local(root: str, include, exclude) -> dict:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for fname in filenames:
+            full = os.path.join(dirpath, fname)
+            if not os.path.isfile(full):
+                continue
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            if selected(rel, include, exclude):
+                out[rel] = {"size": os.path.getsize(full), "md5": None, "path": full}
+    return out
+
+
+def _walk_remote(client, container: str, prefix: str, include, exclude) -> dict:
+    folder = prefix.strip("/")
+    list_prefix = folder + "/" if folder else None
+    out = {}
+    for page in client.iter_blob_pages(container, prefix=list_prefix):
+        for b in page["blobs"]:
+            rel = b["name"][len(list_prefix) :] if list_prefix else b["name"]
+            if not rel or rel.endswith("/") or not selected(rel, include, exclude):
+                continue
+            props = b["properties"]
+            out[rel] = {"size": props.get("content_length"), "md5": props.get("content_md5"), "etag": props.get("etag")}
+    return out
+
+
+def sync_directory(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix."""
+    container = validate_container_name(p["container"])
+    root = p["path"]
+    direction = p.get("direction") or "upload"
+    prefix = p.get("prefix") or ""
+    if direction == "upload" and not os.path.isdir(root):
+        raise ConfigError("path: %s is not a directory" % root)
+    if direction == "download" and os.path.exists(root) and not os.path.isdir(root):
+        raise ConfigError("path: %s exists and is not a directory" % root)
+    include, exclude = p.get("include") or None, p.get("exclude") or None
+    local = _walk_local(root, include, exclude) if os.path.isdir(root) else {}
+    remote = _walk_remote(client, container, prefix, include, exclude)
+    source, target = (local, remote) if direction == "upload" else (remote, local)
+    for rel, entry in local.items():
+        other = remote.get(rel)
+        if other is not None and other.get("size") == entry["size"]:
+            entry["md5"] = file_md5(entry["path"])
+    for rel in local:
+        validate_blob_name(remote_name(prefix, rel), "path")
+    plan = sync_plan(source, target, bool(p.get("delete_extraneous")))
+    changed = bool(plan["copy"] or plan["delete"])
+    after_names = sorted((set(target) - set(plan["delete"])) | set(source))
+    result = {
+        "changed": changed,
+        "uploaded" if direction == "upload" else "downloaded": plan["copy"],
+        "deleted": plan["delete"],
+        "unchanged": plan["skip"],
+        "diff": {
+            "before": "\n".join(sorted(target)) + ("\n" if target else ""),
+            "after": "\n".join(after_names) + ("\n" if after_names else ""),
+        },
+    }
+    if check_mode or not changed:
+        return result
+    mcc = p.get("max_concurrency") or 4
+    if direction == "upload":
+        for rel in plan["copy"]:
+            name = remote_name(prefix, rel)
+            blob = remote.get(rel)
+            client.upload(
+                container,
+                name,
+                Payload(path=local[rel]["path"]),
+                settings={"content_type": mimetypes.guess_type(rel)[0] or "application/octet-stream"},
+                metadata={},
+                etag=blob.get("etag") if blob else None,
+                create_only=blob is None,
+                block_size=p.get("block_size") or 4 * MIB,
+                max_concurrency=mcc,
+            )
+        for rel in plan["delete"]:
+            client.delete_blob(container, remote_name(prefix, rel), "include")
+    else:
+        for rel in plan["copy"]:
+            dest = os.path.join(root, *rel.split("/"))
+            if os.path.commonpath([os.path.abspath(dest), os.path.abspath(root)]) != os.path.abspath(root) or ".." in rel.split(
+                "/"
+            ):
+                raise ConfigError("prefix: the blob %r would be written outside path; refusing" % remote_name(prefix, rel))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            name = remote_name(prefix, rel)
+            blob = client.get_blob(container, name)
+            if blob is None:
+                continue
+            client.download(container, name, dest, props=blob["properties"], max_concurrency=mcc)
+        for rel in plan["delete"]:
+            os.unlink(local[rel]["path"])
+    return result
+
+
+# -- module runner -----------------------------------------------------------------------------------------------
+def run(module, fn) -> None:
+    """Build the BlobClient, run ``fn(client, params, check_mode)`` and exit (or fail once on AzureRestError)."""
+    from ._errors import AzureRestError
+
+    client = None
+    try:
+        client = module.blob_client()
+        result = fn(client, module.params, module.check_mode)
+    except AzureRestError as e:
+        module.fail_from_error(e)
+    finally:
+        if client is not None:
+            client.close()
+    module.exit_json(**result)
+
+
+def container_info(client, p: dict, check_mode: bool) -> dict:
+    """storage_container_info: one container, or the listing."""
+    if p.get("name"):
+        c = client.get_container(validate_container_name(p["name"], "name"))
+        return {"changed": False, "exists": c is not None, "container": c, "containers": [c] if c else []}
+    listing = client.list_containers(p.get("prefix"), bool(p.get("include_metadata")), p.get("max_results"))
+    return {"changed": False, "containers": listing["containers"], "next_marker": listing["next_marker"]}
+
+
+def blob_info(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob_info: one blob's properties and metadata, or the listing."""
+    container = validate_container_name(p["container"])
+    if p.get("name"):
+        b = client.get_blob(container, validate_blob_name(p["name"]), p.get("snapshot"), p.get("version_id"))
+        return {"changed": False, "exists": b is not None, "blob": b, "blobs": [b] if b else [], "prefixes": []}
+    if p.get("max_results") is not None and p["max_results"] < 1:
+        raise ConfigError("max_results: give a positive number, or leave it unset for every page")
+    listing = client.list_blobs(
+        container, p.get("prefix"), p.get("delimiter"), p.get("include"), p.get("max_results"), p.get("marker")
+    )
+    return dict(changed=False, **listing)

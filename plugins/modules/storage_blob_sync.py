@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: storage_blob_sync
+short_description: Sync a local directory with a container prefix, by content (MD5)
+version_added: 1.0.0
+description:
+  - With O(direction=upload), makes the blobs under O(prefix) match the files under O(path); with
+    O(direction=download), makes the files under O(path) match the blobs.
+  - Content-aware. A file is copied only when the other side is missing, has another size, or another MD5 (the
+    C(Content-MD5) of the blob). Local MD5s are computed only for files whose size matches.
+  - O(delete_extraneous) removes what exists only on the target side. O(include) and O(exclude) globs filter both
+    sides, so excluded files are never copied nor deleted.
+  - In check mode the result lists what would be copied and deleted; with C(--diff) the target's file list
+    before and after is shown.
+options:
+  container:
+    description: Name of the container (it must exist).
+    type: str
+    required: true
+  path:
+    description: The local directory. For O(direction=download) it is created when missing.
+    type: path
+    required: true
+  prefix:
+    description:
+      - Virtual folder in the container, for example V(site/static). The file C(a/b.txt) maps to the blob
+        C(<prefix>/a/b.txt). Empty means the container root.
+    type: str
+    default: ""
+  direction:
+    description: V(upload) copies local files to blobs; V(download) copies blobs to local files.
+    type: str
+    default: upload
+    choices: [upload, download]
+  delete_extraneous:
+    description: Delete target blobs (with their snapshots) or files that have no source counterpart.
+    type: bool
+    default: false
+  include:
+    description:
+      - Only paths matching one of these globs (relative path with C(/), or base name), for example V(*.html).
+    type: list
+    elements: str
+  exclude:
+    description: Skip paths matching any of these globs, for example V(*.tmp) or V(.git/*).
+    type: list
+    elements: str
+  block_size:
+    description: Block size in bytes for large uploads (see M(signet.azure.storage_blob)).
+    type: int
+    default: 4194304
+  max_concurrency:
+    description: Parallel requests per file.
+    type: int
+    default: 4
+extends_documentation_fragment:
+  - signet.azure.storage_auth
+  - signet.azure.connection
+  - signet.azure.attributes
+  - signet.azure.attributes.action_group_storage
+attributes:
+  check_mode:
+    support: full
+    details: Lists what would be copied and deleted; nothing is written.
+  diff_mode:
+    support: full
+    details: The target's list of relative paths before and after.
+  idempotent:
+    support: full
+notes:
+  - Blobs uploaded by other tools without C(Content-MD5) are copied again once; after that they carry an MD5.
+  - Uploaded blobs get a content type guessed from the file name and no metadata.
+seealso:
+  - module: signet.azure.storage_blob
+  - module: signet.azure.storage_blob_download
+author:
+  - signet.azure contributors (@signet-azure)
+"""
+
+EXAMPLES = r"""
+- name: Publish a static site, removing stale files
+  signet.azure.storage_blob_sync:
+    account_name: mystorage
+    account_key: "{{ storage_key }}"
+    container: $web
+    path: /srv/site/public
+    delete_extraneous: true
+    exclude: ["*.map", ".DS_Store"]
+
+- name: With module defaults
+  module_defaults:
+    group/signet.azure.storage:
+      connection_string: "{{ storage_connection_string }}"
+  block:
+    - name: Restore a config folder from the container
+      signet.azure.storage_blob_sync:
+        container: config
+        prefix: hosts/web01
+        path: /etc/myapp
+        direction: download
+        include: ["*.ini"]
+"""
+
+RETURN = r"""
+uploaded:
+  description: Relative paths uploaded (or that would be).
+  returned: when O(direction=upload)
+  type: list
+  elements: str
+  sample: [index.html, css/site.css]
+downloaded:
+  description: Relative paths downloaded (or that would be).
+  returned: when O(direction=download)
+  type: list
+  elements: str
+  sample: [app.ini]
+deleted:
+  description: Relative paths deleted on the target side (or that would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [old.html]
+unchanged:
+  description: Relative paths equal on both sides.
+  returned: always
+  type: list
+  elements: str
+  sample: [favicon.ico]
+"""
+
+from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._blob_ops import run, sync_directory
+from ..module_utils._module import AzureRestModule
+
+
+def main():
+    spec = storage_spec().merge(
+        ArgSpec(
+            argument_spec=dict(
+                container=dict(type="str", required=True),
+                path=dict(type="path", required=True),
+                prefix=dict(type="str", default=""),
+                direction=dict(type="str", default="upload", choices=["upload", "download"]),
+                delete_extraneous=dict(type="bool", default=False),
+                include=dict(type="list", elements="str"),
+                exclude=dict(type="list", elements="str"),
+                block_size=dict(type="int", default=4194304),
+                max_concurrency=dict(type="int", default=4),
+            )
+        )
+    )
+    module = AzureRestModule(spec, supports_check_mode=True)
+    run(module, sync_directory)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The oracle-checked Shared Key requests and our SAS tokens, sent to Azurite: every one must be accepted.
+
+tests/unit/plugins/module_utils/_signing/test_storage_oracle.py proves our string-to-sign equals the one of
+Microsoft's SharedKeyCredentialPolicy for the same requests; here the same requests go to a real service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SasAuth, SharedKeyAuth
+from ansible_collections.signet.azure.plugins.module_utils._errors import AuthenticationError
+from ansible_collections.signet.azure.plugins.module_utils._signing import sas
+from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
+from ansible_collections.signet.azure.plugins.module_utils._xml import as_list, xml_to_dict
+
+API = "2023-11-03"
+TRICKY_NAMES = [
+    "plain.txt",
+    "with space.txt",
+    "dir one/sub dir/file.txt",
+    "ünïcødé/日本語.txt",
+    "plus+sign.txt",
+    "percent%25literal%.txt",
+    "tilde~name.txt",
+    "paren(open.txt",
+    "comma,name.txt",
+    "equals=name.txt",
+    "bang!name.txt",
+    "quote'name.txt",
+    "star*name.txt",
+    "semi;colon.txt",
+    "at@sign.txt",
+    "dollar$sign.txt",
+    "amp&ersand.txt",
+    "all +%~(,=!'*;@$& mixed/é.txt",
+]
+
+
+def blob_url(endpoint: str, container: str, name: str) -> str:
+    return "%s/%s/%s" % (endpoint, quote(container, safe=""), quote(name, safe="/~"))
+
+
+def list_names(transport: Transport, endpoint: str, container: str, **query) -> list[str]:
+    params = dict(restype="container", comp="list", **query)
+    resp = transport.request("GET", "%s/%s" % (endpoint, container), params=params)
+    blobs = xml_to_dict(resp.content)["EnumerationResults"].get("Blobs") or {}
+    return [b["Name"] for b in as_list(blobs.get("Blob"))]
+
+
+@pytest.fixture(scope="module")
+def shared_key(azurite):
+    return Transport(SharedKeyAuth(azurite.account, azurite.key, API), retries=0)
+
+
+@pytest.fixture(scope="module")
+def container(azurite, shared_key):
+    name = "sign-%s" % uuid.uuid4().hex[:12]
+    shared_key.request("PUT", "%s/%s?restype=container" % (azurite.blob_endpoint, name), expected_status=(201,))
+    yield name
+    shared_key.request("DELETE", "%s/%s?restype=container" % (azurite.blob_endpoint, name), expected_status=(202, 404))
+
+
+@pytest.mark.parametrize("name", TRICKY_NAMES)
+def test_tricky_names_put_get_list(azurite, shared_key, container, name):
+    url = blob_url(azurite.blob_endpoint, container, name)
+    body = ("content of %s" % name).encode("utf-8")
+    headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": "text/plain; charset=utf-8", "x-ms-meta-Orig_Name": "1"}
+    shared_key.request("PUT", url, headers=headers, data=body, expected_status=(201,))
+    got = shared_key.request("GET", url)
+    assert got.content == body
+    assert got.headers["x-ms-meta-orig_name"] == "1"
+    assert name in list_names(shared_key, azurite.blob_endpoint, container, prefix=name)
+
+
+def test_metadata_names_and_multi_value_include(azurite, shared_key, container):
+    url = blob_url(azurite.blob_endpoint, container, "meta/blob.txt")
+    headers = {
+        "x-ms-blob-type": "BlockBlob",
+        "x-ms-meta-my_key": "v1",
+        "x-ms-meta-Other_Key2": "v2",
+        "x-ms-meta-a_b": "v3",
+        "x-ms-meta-ab": "v4",
+        "x-ms-meta-test_a": "v5",
+        "x-ms-meta-test_z": "v6",
+        "x-ms-meta-empty": "",
+    }
+    shared_key.request("PUT", url, headers=headers, data=b"m", expected_status=(201,))
+    resp = shared_key.request(
+        "GET",
+        "%s/%s" % (azurite.blob_endpoint, container),
+        params={"restype": "container", "comp": "list", "include": "metadata,snapshots,uncommittedblobs", "prefix": "meta/"},
+    )
+    blob = as_list(xml_to_dict(resp.content)["EnumerationResults"]["Blobs"]["Blob"])[0]
+    assert blob["Name"] == "meta/blob.txt"
+    assert blob["Metadata"]["my_key"] == "v1"
+    assert blob["Metadata"]["test_z"] == "v6"
+
+
+def test_zero_length_put_and_block_ids(azurite, shared_key, container):
+    url = blob_url(azurite.blob_endpoint, container, "blocks/b.bin")
+    block_id = "YWJj+/8="  # base64 with '+', '/', '=': must be %-encoded in the query and decoded once when signing
+    shared_key.request("PUT", url, params={"comp": "block", "blockid": block_id}, data=b"abc", expected_status=(201,))
+    xml = '<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>%s</Latest></BlockList>' % block_id
+    shared_key.request("PUT", url, params={"comp": "blocklist"}, data=xml.encode(), expected_status=(201,))
+    assert shared_key.request("GET", url).content == b"abc"
+    empty = blob_url(azurite.blob_endpoint, container, "blocks/empty.bin")
+    shared_key.request("PUT", empty, headers={"x-ms-blob-type": "BlockBlob"}, expected_status=(201,))
+    assert shared_key.request("GET", empty).content == b""
+
+
+def _expiry():
+    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+
+
+def _start():
+    return dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=15)
+
+
+def test_service_sas_container(azurite, shared_key, container):
+    token = sas.service_sas(azurite.account, azurite.key, container, None, "rl", _expiry(), start=_start(), protocol="https,http")
+    t = Transport(SasAuth(token, API), retries=0)
+    names = list_names(t, azurite.blob_endpoint, container)
+    assert "plain.txt" in names or "meta/blob.txt" in names
+
+
+@pytest.mark.parametrize("name", ["plain.txt", "dir one/sub dir/file.txt", "all +%~(,=!'*;@$& mixed/é.txt"])
+def test_service_sas_blob(azurite, shared_key, container, name):
+    url = blob_url(azurite.blob_endpoint, container, name)
+    shared_key.request("PUT", url, headers={"x-ms-blob-type": "BlockBlob"}, data=b"sas body", expected_status=(201,))
+    token = sas.service_sas(azurite.account, azurite.key, container, name, "r", _expiry(), protocol="https,http")
+    t = Transport(SasAuth(token, API), retries=0)
+    assert t.request("GET", url).content == b"sas body"
+
+
+def test_account_sas(azurite, shared_key, container):
+    token = sas.account_sas(azurite.account, azurite.key, "rwlc", "b", "sco", _expiry(), start=_start(), protocol="https,http")
+    t = Transport(SasAuth(token, API), retries=0)
+    resp = t.request("GET", azurite.blob_endpoint + "/", params={"comp": "list"})
+    names = [c["Name"] for c in as_list(xml_to_dict(resp.content)["EnumerationResults"]["Containers"]["Container"])]
+    assert container in names
+    url = blob_url(azurite.blob_endpoint, container, "via account sas.txt")
+    t.request("PUT", url, headers={"x-ms-blob-type": "BlockBlob"}, data=b"acct", expected_status=(201,))
+    assert shared_key.request("GET", url).content == b"acct"
+
+
+def test_tampered_sas_rejected(azurite, container):
+    token = sas.service_sas(azurite.account, azurite.key, container, None, "rl", _expiry(), protocol="https,http")
+    fields = dict(p.split("=", 1) for p in token.split("&"))
+    sig = fields["sig"]
+    tampered = token.replace("sig=" + sig, "sig=" + ("A" if sig[0] != "A" else "B") + sig[1:])
+    t = Transport(SasAuth(tampered, API), retries=0)
+    with pytest.raises(AuthenticationError) as err:
+        list_names(t, azurite.blob_endpoint, container)
+    assert err.value.status == 403
+    # widening the permissions without re-signing is rejected too
+    widened = Transport(SasAuth(token.replace("sp=rl", "sp=rwl"), API), retries=0)
+    with pytest.raises(AuthenticationError):
+        list_names(widened, azurite.blob_endpoint, container)
+
+
+def test_wrong_key_rejected(azurite, container):
+    wrong = Transport(SharedKeyAuth(azurite.account, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", API), retries=0)
+    with pytest.raises(AuthenticationError) as err:
+        list_names(wrong, azurite.blob_endpoint, container)
+    assert err.value.status == 403
