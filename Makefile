@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: all venv demo test lint unit integration sanity ecosystem docs bench bench-smoke clean collection-link
+.PHONY: all venv demo test lint unit integration sanity sanity-2.16 ecosystem docs bench bench-smoke clean collection-link
 
 all: test
 
@@ -51,9 +51,24 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 sanity: venv
 	@[ -f $(ANSIBLE_TEST_GET_PIP) ] || install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
 	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
-	git ls-files -co --exclude-standard -z | grep -zv -E '^(tools|benchmarks|node_modules)/' | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
+	git ls-files -co --exclude-standard -z | grep -zv -E '^(tools|benchmarks|node_modules|\.ansible)/' | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
 	cd $(SANITY_DIR) && rm -rf node_modules build && git init -q && git add -A && \
 	  $(BIN)/ansible-test sanity --python 3.11 --venv --color no $(SANITY_ARGS)
+
+# The oldest supported ansible-core: its own venv (build/venv-2.16), the same copied tree, ansible-test's venvs.
+VENV_216 := $(CURDIR)/build/venv-2.16
+SANITY_216_DIR := $(CURDIR)/build/sanity-2.16/ansible_collections/signet/azure
+SANITY_216_ARGS ?=
+$(VENV_216)/.stamp:
+	$(PYTHON) -m venv $(VENV_216)
+	$(VENV_216)/bin/pip install -q 'ansible-core==2.16.*'
+	touch $@
+
+sanity-2.16: venv $(VENV_216)/.stamp
+	rm -rf $(SANITY_216_DIR) && mkdir -p $(SANITY_216_DIR)
+	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_216_DIR)
+	cd $(SANITY_216_DIR) && rm -rf node_modules build && git init -q && git add -A && \
+	  PATH=$(VENV_216)/bin:$$PATH $(VENV_216)/bin/ansible-test sanity --python 3.11 --venv --color no $(SANITY_216_ARGS)
 
 ecosystem: venv
 	$(BIN)/pytest -q tests/ecosystem $(PYTEST_ARGS)

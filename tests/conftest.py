@@ -35,3 +35,8 @@ def twin(tmp_path_factory):
     handle = start_twin(tmp_path_factory.mktemp("twin"))
     yield handle
     handle.stop()
+
+
+# Reliability suite (issue 10): session-end secret scan over every kept output, and the summary line. These hooks must
+# be in the root conftest so that the xdist controller runs them (see tests/reliability/summary.py).
+from tests.reliability.summary import pytest_sessionfinish, pytest_sessionstart, pytest_terminal_summary  # noqa: E402,F401

@@ -26,6 +26,13 @@ from ._clients.blob import MIB, Payload, file_md5
 from ._errors import ConfigError, NotFoundError
 
 
+def _positive(p: dict, *names: str) -> None:
+    """ConfigError naming the first option that is set but below 1."""
+    for name in names:
+        if p.get(name) is not None and p[name] < 1:
+            raise ConfigError("%s: %s is not valid; give a positive number" % (name, p[name]))
+
+
 def _summary(blob: dict | None) -> dict:
     if not blob:
         return {}
@@ -114,8 +121,9 @@ def ensure_blob(client, p: dict, check_mode: bool) -> dict:
     payload = _payload(p)
     if payload is None and current is None:
         raise ConfigError("src: the blob %s/%s does not exist; give src or content to create it" % (container, name))
-    if p.get("block_size", 1) < 1 or p.get("max_concurrency", 1) < 1:
-        raise ConfigError("block_size and max_concurrency must be at least 1")
+    _positive(p, "block_size", "single_put_size", "max_concurrency")
+    if p.get("block_size") is not None and p["block_size"] > 4000 * MIB:
+        raise ConfigError("block_size: %d is above the limit of 4000 MiB (4194304000 bytes)" % p["block_size"])
     wanted_settings = {k: p.get(k) for k in CONTENT_SETTINGS}
     current_props = (current or {}).get("properties") or {}
     current_meta = (current or {}).get("metadata") or {}
@@ -192,6 +200,7 @@ def ensure_download(client, p: dict, check_mode: bool) -> dict:
     container = validate_container_name(p["container"])
     name = validate_blob_name(p["name"])
     dest = p["dest"]
+    _positive(p, "chunk_size", "max_concurrency")
     if os.path.isdir(dest):
         dest = os.path.join(dest, name.rstrip("/").rsplit("/", 1)[-1])
     blob = client.get_blob(container, name, p.get("snapshot"), p.get("version_id"))
@@ -305,6 +314,7 @@ def sync_directory(client, p: dict, check_mode: bool) -> dict:
     """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix."""
     container = validate_container_name(p["container"])
     root = p["path"]
+    _positive(p, "block_size", "max_concurrency")
     direction = p.get("direction") or "upload"
     prefix = p.get("prefix") or ""
     if direction == "upload" and not os.path.isdir(root):

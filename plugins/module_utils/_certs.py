@@ -124,10 +124,7 @@ def pfx_algorithms(data: bytes) -> set:
 
 def _decode_content(content: str | bytes) -> tuple[bytes, str]:
     """Inline content: PEM text, or base64 of a PFX/DER."""
-    if isinstance(content, bytes):
-        raw = content
-    else:
-        raw = content.encode("utf-8")
+    raw = content if isinstance(content, bytes) else content.encode("utf-8")
     if b"-----BEGIN" in raw:
         return raw, "pem"
     try:
@@ -158,7 +155,9 @@ def _load_pem(data: bytes, password: bytes | None, source: str, key_data: bytes 
         except TypeError as exc:
             if "encrypted" in str(exc).lower() and not password:
                 raise CertificateError("the private key in %s is encrypted: give its password" % (key_source or source)) from None
-            raise CertificateError("the private key in %s is not encrypted, but a password was given: remove the password" % (key_source or source)) from None
+            raise CertificateError(
+                "the private key in %s is not encrypted, but a password was given: remove the password" % (key_source or source)
+            ) from None
         except ValueError:
             raise CertificateError(
                 "the private key in %s cannot be read: wrong password, or not a PEM private key" % (key_source or source)
@@ -222,9 +221,14 @@ def load_bundle(
                 bundle.key = _load_pem(bundle.cert_pem() + b"\n" + key_data, pw, source, key_data, key_path).key
             return bundle
         raise CertificateError("cannot read %s as PFX: %s" % (source, exc)) from None
+    if cert is None and key is None and extra:
+        # a PFX of CA certificates only (no key): the first one is the certificate, the rest its chain
+        cert, extra = extra[0], extra[1:]
     if cert is None:
         raise CertificateError("the PFX %s holds no certificate" % source)
-    bundle = CertBundle(certificate=cert, key=key, chain=list(extra or []), source=source, format="pfx", pfx_algorithms=pfx_algorithms(data))
+    bundle = CertBundle(
+        certificate=cert, key=key, chain=list(extra or []), source=source, format="pfx", pfx_algorithms=pfx_algorithms(data)
+    )
     return bundle
 
 
@@ -240,7 +244,11 @@ def check_bundle(
     now = now or _dt.datetime.now(_dt.timezone.utc)
     src = bundle.source
     if require_key and bundle.key is None:
-        hint = "export it as PFX with its private key" if bundle.format in ("der", "pfx") else "add the PEM private key (or export a PFX with its private key)"
+        hint = (
+            "export it as PFX with its private key"
+            if bundle.format in ("der", "pfx")
+            else "add the PEM private key (or export a PFX with its private key)"
+        )
         raise CertificateError(
             "the certificate in %s has no private key: %s. Without the key no client certificate is sent and Azure answers "
             "\"forbidden with client authentication scheme 'Anonymous'\" (%s)" % (src, hint, purpose)
@@ -259,9 +267,13 @@ def check_bundle(
     not_after = _not_after(bundle.certificate)
     not_before = _not_before(bundle.certificate)
     if not_after < now:
-        raise CertificateError("the certificate in %s expired on %s (thumbprint %s): renew it" % (src, not_after.isoformat(), bundle.thumbprint))
+        raise CertificateError(
+            "the certificate in %s expired on %s (thumbprint %s): renew it" % (src, not_after.isoformat(), bundle.thumbprint)
+        )
     if not_before > now:
-        raise CertificateError("the certificate in %s is not valid before %s: check the local clock" % (src, not_before.isoformat()))
+        raise CertificateError(
+            "the certificate in %s is not valid before %s: check the local clock" % (src, not_before.isoformat())
+        )
     warnings = []
     if not_after - now < _dt.timedelta(days=warn_days):
         warnings.append("the certificate in %s expires on %s, in less than %d days" % (src, not_after.isoformat(), warn_days))

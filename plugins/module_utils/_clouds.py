@@ -62,9 +62,7 @@ def cloud_name(name: str | None) -> str:
         return "AzureCloud"
     canonical = ALIASES.get(str(name).replace("_", "").replace("-", "").lower())
     if canonical is None:
-        raise ConfigError(
-            "cloud: unknown cloud %r; use one of %s (or set explicit endpoints)" % (name, ", ".join(CLOUD_CHOICES))
-        )
+        raise ConfigError("cloud: unknown cloud %r; use one of %s (or set explicit endpoints)" % (name, ", ".join(CLOUD_CHOICES)))
     return canonical
 
 

@@ -85,7 +85,13 @@ class OperationFailedError(AzureRestError):
     """A long-running operation ended Failed or Canceled, or timed out."""
 
 
-_STATUS_CLASSES = {401: AuthenticationError, 403: AuthenticationError, 404: NotFoundError, 409: ConflictError, 412: PreconditionFailedError}
+_STATUS_CLASSES = {
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+}
 
 
 def error_class_for(status: int):

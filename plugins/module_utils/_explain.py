@@ -44,14 +44,25 @@ def server_string_to_sign(detail: str | None) -> str | None:
     return None
 
 
-def _label(index: int, line: str, scheme: str) -> str:
+def _label(index: int, line: str, scheme: str, after_resource: bool = False) -> str:
+    """Name a string-to-sign line: a standard header, a canonical header, the resource, or a query parameter."""
     if scheme in ("SharedKey", "BatchSharedKey") and index < len(_LABELS_SHARED_KEY):
         return _LABELS_SHARED_KEY[index]
-    if ":" in line and not line.startswith("/"):
-        return "header " + line.split(":", 1)[0]
     if line.startswith("/"):
         return "canonicalized resource"
+    if ":" in line:
+        return ("query parameter " if after_resource else "header ") + line.split(":", 1)[0]
     return "line %d" % (index + 1)
+
+
+def _labels(lines: list[str], scheme: str) -> list[str]:
+    labels = []
+    after = False
+    for i, line in enumerate(lines):
+        labels.append(_label(i, line, scheme, after))
+        if line.startswith("/") and (scheme not in ("SharedKey", "BatchSharedKey") or i >= len(_LABELS_SHARED_KEY)):
+            after = True
+    return labels
 
 
 def diff_strings_to_sign(server: str, ours: str, scheme: str = "SharedKey") -> dict:
@@ -60,16 +71,21 @@ def diff_strings_to_sign(server: str, ours: str, scheme: str = "SharedKey") -> d
     o_lines = ours.split("\n")
     rows = []
     first = None
+    longer = o_lines if len(o_lines) >= len(s_lines) else s_lines
+    labels = _labels(longer, scheme)
     for i in range(max(len(s_lines), len(o_lines))):
         s = s_lines[i] if i < len(s_lines) else "<missing>"
         o = o_lines[i] if i < len(o_lines) else "<missing>"
         same = s == o
         if not same and first is None:
             first = i
-        rows.append("%s %2d %-22s server=%r ours=%r" % (" " if same else ">", i + 1, _label(i, o if o != "<missing>" else s, scheme), s, o))
+        rows.append(
+            "%s %2d %-22s server=%r ours=%r"
+            % (" " if same else ">", i + 1, labels[i], s, o)
+        )
     result = {"server_string_to_sign": server, "client_string_to_sign": ours, "string_to_sign_diff": rows}
     if first is not None:
-        lbl = _label(first, o_lines[first] if first < len(o_lines) else s_lines[first], scheme)
+        lbl = labels[first]
         srv = s_lines[first] if first < len(s_lines) else "<missing>"
         cli = o_lines[first] if first < len(o_lines) else "<missing>"
         result["first_difference"] = "line %d (%s): server %r vs ours %r" % (first + 1, lbl, srv, cli)
@@ -101,7 +117,11 @@ def explain(resp, auth, parsed: dict):
         diff = diff_strings_to_sign(server, ours, scheme)
         fields.update(diff)
         if "first_difference" in diff:
-            lines.append("Signature mismatch: the server signed a different string than we did; first difference at " + diff["first_difference"] + ".")
+            lines.append(
+                "Signature mismatch: the server signed a different string than we did; first difference at "
+                + diff["first_difference"]
+                + "."
+            )
             lines.append("Server string-to-sign vs ours (\\n shown as line breaks):")
             lines.extend(diff["string_to_sign_diff"])
         else:
@@ -118,9 +138,13 @@ def explain(resp, auth, parsed: dict):
             fields["client_string_to_sign"] = ours
             lines.append("Our string-to-sign was: %r" % ours)
     if code == "KeyBasedAuthenticationNotPermitted":
-        lines.append("Shared Key access is disabled on this account (allowSharedKeyAccess=false): use Entra ID or a user delegation SAS.")
+        lines.append(
+            "Shared Key access is disabled on this account (allowSharedKeyAccess=false): use Entra ID or a user delegation SAS."
+        )
     if "Signature not valid in the specified time frame" in detail:
-        lines.append("The SAS is outside its validity window (st/se) by the server's clock: backdate st by 15 minutes or renew the SAS.")
+        lines.append(
+            "The SAS is outside its validity window (st/se) by the server's clock: backdate st by 15 minutes or renew the SAS."
+        )
     if "Signature did not match" in detail or "Signature fields not well formed" in detail:
         lines.append("The SAS token's signature does not match: regenerate it, and keep it URL-encoded ('+' must stay %2B).")
     skew = clock_skew(resp)
@@ -129,13 +153,17 @@ def explain(resp, auth, parsed: dict):
         if abs(skew) > SKEW_WARN_SECONDS or "Request date header too old" in detail:
             lines.append(
                 "The local clock is %.1f minutes %s the server's (Date header %s): Azure rejects requests more than 15 "
-                "minutes old; sync the clock (NTP)." % (abs(skew) / 60.0, "ahead of" if skew > 0 else "behind", resp.headers.get("Date"))
+                "minutes old; sync the clock (NTP)."
+                % (abs(skew) / 60.0, "ahead of" if skew > 0 else "behind", resp.headers.get("Date"))
             )
     host = (resp.url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     wrong_cloud = cloud_of_host(host)
     expected_cloud = getattr(auth, "cloud", None)
     if wrong_cloud and expected_cloud and wrong_cloud != expected_cloud:
-        lines.append("The endpoint %s belongs to %s but the credential is for %s: set cloud accordingly." % (host, wrong_cloud, expected_cloud))
+        lines.append(
+            "The endpoint %s belongs to %s but the credential is for %s: set cloud accordingly."
+            % (host, wrong_cloud, expected_cloud)
+        )
         fields["endpoint_cloud"] = wrong_cloud
     hint = getattr(auth, "explain_hint", None)
     if callable(hint):

@@ -30,7 +30,10 @@ def parse_connection_string(text: str) -> dict[str, str]:
         if not part:
             continue
         if "=" not in part:
-            raise ConfigError("connection_string: the part %r is not Key=Value; copy the whole connection string from the portal" % part.split("=")[0][:20])
+            raise ConfigError(
+                "connection_string: the part %r is not Key=Value; copy the whole connection string from the portal"
+                % part.split("=")[0][:20]
+            )
         key, _sep, value = part.partition("=")
         out[key.strip().lower()] = value.strip()
     return out
@@ -73,9 +76,7 @@ class StorageSettings:
 
 def _validate_account(name: str, emulator: bool) -> None:
     if not ACCOUNT_NAME_RE.match(name or ""):
-        raise ConfigError(
-            "account_name: %r is not a valid storage account name: use 3-24 lowercase letters and digits" % (name,)
-        )
+        raise ConfigError("account_name: %r is not a valid storage account name: use 3-24 lowercase letters and digits" % (name,))
 
 
 def _account_from_endpoint(url: str) -> tuple[str | None, bool]:
@@ -122,7 +123,9 @@ def resolve(params: dict) -> StorageSettings:
         if not account and endpoints:
             account, emulator = _account_from_endpoint(next(iter(endpoints.values())))
         if not (key or sas):
-            raise ConfigError("connection_string: it has neither AccountKey nor SharedAccessSignature; copy the full connection string")
+            raise ConfigError(
+                "connection_string: it has neither AccountKey nor SharedAccessSignature; copy the full connection string"
+            )
 
     if params.get("account_name"):
         account = params["account_name"]

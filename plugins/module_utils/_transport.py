@@ -233,7 +233,10 @@ class Transport:
                     self._retry(attempt, "timeout", self._delay(attempt), method, url)
                     continue
                 raise TransportError(
-                    self.redactor.redact("%s: timed out after %d attempt(s) (timeout %s s): %s" % (action or method, attempt + 1, req_timeout[1], exc)),
+                    self.redactor.redact(
+                        "%s: timed out after %d attempt(s) (timeout %s s): %s"
+                        % (action or method, attempt + 1, req_timeout[1], exc)
+                    ),
                     url=self.redactor.redact(url),
                 ) from None
             except requests.exceptions.RequestException as exc:

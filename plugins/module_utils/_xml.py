@@ -32,19 +32,14 @@ def element_to_dict(elem):
             out[name].append(value)
         else:
             out[name] = value
-    if elem.text and elem.text.strip() and children:
-        out["#text"] = elem.text.strip()
-    elif elem.text and elem.text.strip():
+    if elem.text and elem.text.strip():
         out["#text"] = elem.text.strip()
     return out
 
 
 def xml_to_dict(text):
     """Parse an XML document into ``{root_tag: element_to_dict(root)}``. ValueError when it is not XML."""
-    if isinstance(text, bytes):
-        data = text
-    else:
-        data = text.encode("utf-8")
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ description:
   - Imports a certificate with its private key (PFX/PKCS#12 or PEM) into a Key Vault as a new version of a Key Vault
     certificate, through the Key Vault REST API (2025-06-01) with an Entra ID token.
   - Idempotent by thumbprint. When the current version already holds a certificate with the same SHA-1 thumbprint,
-    nothing is imported and RV(changed=false).
+    nothing is imported and C(changed=false).
   - Returns what Cloud Services (extended support) needs. RV(thumbprint) is the 40-character upper-case hex SHA-1 for
     the C(.cscfg). RV(secret_id) is the versioned secret identifier for C(osProfile.secrets[].vaultCertificates[].certificateUrl).
   - Pre-flight checks run before any call. The private key must be present and match, RSA keys need at least 2048
@@ -93,7 +94,7 @@ seealso:
   - module: signet.azure.keyvault_certificate_info
   - module: signet.azure.keyvault_secret
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ version_added: 1.0.0
 description:
   - Sets a Key Vault secret from O(value), or from a certificate file (O(certificate_path)). The REST API is
     2025-06-01, with an Entra ID token.
-  - O(format=cloud_service_json) stores a certificate the way Cloud Services and virtual machines read it from
+  - >-
+    O(format=cloud_service_json) stores a certificate the way Cloud Services and virtual machines read it from
     C(osProfile.secrets). The value is the base64 of the JSON C({"data": <base64 PFX>, "dataType": "pfx", "password": ...}).
     This is how intermediate and root certificates go into the vault.
   - Idempotent without returning the value. An HMAC-SHA256 of the value is kept in the tag C(signet-hmac-sha256),
@@ -118,7 +120,7 @@ seealso:
   - module: signet.azure.keyvault_secret_info
   - module: signet.azure.keyvault_certificate
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""

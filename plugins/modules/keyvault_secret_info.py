@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ options:
     default: false
   return_value:
     description:
-      - Return the secret value in RV(secrets[].value). Needs O(name) and C(no_log) set to V(true) on the task.
+      - Return the secret value in the C(value) key of each RV(secrets) entry. Needs O(name) and C(no_log) set to V(true) on the task.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -48,7 +49,7 @@ notes:
 seealso:
   - module: signet.azure.keyvault_secret
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""

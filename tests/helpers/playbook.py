@@ -56,7 +56,11 @@ def run_playbook(playbook: Path, extra_vars: dict | None = None, env: dict | Non
     results_file = tmp / ("results-%d.json" % os.getpid())
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
     if extra_vars:
-        cmd += ["-e", json.dumps(extra_vars)]
+        # from a file: ansible-playbook -vvvv prints its command-line arguments, and the vars may hold secrets
+        vars_file = tmp / ("extra-vars-%d.json" % os.getpid())
+        vars_file.write_text(json.dumps(extra_vars))
+        vars_file.chmod(0o600)
+        cmd += ["-e", "@%s" % vars_file]
     if check:
         cmd.append("--check")
     if diff:

@@ -46,7 +46,7 @@ def sdk(twin, monkeypatch):
 
 
 def _iso(value: str) -> dt.datetime:
-    head, _, frac = value.rstrip("Z").partition(".")
+    head, _sep, frac = value.rstrip("Z").partition(".")
     return dt.datetime.fromisoformat(head + "." + (frac + "000000")[:6]).replace(tzinfo=dt.timezone.utc)
 
 
@@ -142,3 +142,64 @@ def _proxied_session(twin):
     session.proxies = twin.proxies
     session.verify = twin.ca_file
     return session
+
+
+def test_an_old_ocp_date_is_explained_as_clock_skew(twin):
+    from ansible_collections.signet.azure.plugins.module_utils._auth.batch_key import BatchSharedKeyAuth
+    from ansible_collections.signet.azure.plugins.module_utils._errors import AuthenticationError
+    from ansible_collections.signet.azure.plugins.module_utils._explain import explain
+    from ansible_collections.signet.azure.plugins.module_utils._signing import batch as bk
+    from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
+
+    class SlowClock(BatchSharedKeyAuth):
+        """Signs correctly, but with a clock 20 minutes behind."""
+
+        def sign(self, r):
+            r.headers["ocp-date"] = email.utils.formatdate(dt.datetime.now(dt.timezone.utc).timestamp() - 1200, usegmt=True)
+            r.headers["Content-Type"] = bk.BATCH_CONTENT_TYPE
+            self.last_string_to_sign = bk.string_to_sign(r.method, r.url, r.headers.items(), self.account)
+            r.headers["Authorization"] = bk.authorization(self.account, self._key, self.last_string_to_sign)
+
+    b = twin.info["batch"]
+    auth = SlowClock(b["account"], b["primary_key"], b["endpoint"])
+    transport = Transport(auth, retries=0, explain=explain, ca_bundle=twin.ca_file, session=_proxied_session(twin))
+    with pytest.raises(AuthenticationError) as exc:
+        transport.request("GET", b["endpoint"] + "/jobs?api-version=2025-06-01.21.0&maxresults=1", action="list Batch jobs")
+    assert exc.value.details["authentication_error_detail"].startswith("Request date header too old")
+    assert "Azure rejects requests more than 15 minutes old" in exc.value.msg
+
+
+@pytest.mark.parametrize("link", ["https://evil.example.com/jobs?api-version=x", "SAME"])
+def test_next_link_to_another_host_or_a_loop_is_refused(twin, link):
+    """A nextLink to a foreign host is never followed (our signature would go there); a repeated one stops."""
+    from ansible_collections.signet.azure.plugins.module_utils._auth.batch_key import BatchSharedKeyAuth
+    from ansible_collections.signet.azure.plugins.module_utils._clients.batch import BatchClient
+    from ansible_collections.signet.azure.plugins.module_utils._errors import IntegrityError
+    from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
+
+    b = twin.info["batch"]
+    first = b["endpoint"] + "/jobs?api-version=2025-06-01.21.0&maxresults=2"
+    twin.reset()
+    twin.add_fault(
+        host="batch",
+        path=r"^/jobs\?",
+        count=2,
+        status=200,
+        body={"value": [{"id": "x"}], "odata.nextLink": first if link == "SAME" else link},
+    )
+    client = BatchClient(
+        Transport(
+            BatchSharedKeyAuth(b["account"], b["primary_key"], b["endpoint"]),
+            retries=0,
+            ca_bundle=twin.ca_file,
+            session=_proxied_session(twin),
+        ),
+        b["endpoint"],
+        "2025-06-01.21.0",
+    )
+    with pytest.raises(IntegrityError) as exc:
+        list(client.iter_jobs(max_results=2))
+    assert ("not to the account endpoint" in exc.value.msg) if link != "SAME" else ("same odata.nextLink twice" in exc.value.msg)
+    hosts = {r["host"] for r in twin.requests_log()}
+    assert "evil.example.com" not in hosts
+    twin.reset()

@@ -16,7 +16,11 @@ import pytest
 from tests.helpers.playbook import failures, run_playbook
 
 HERE = Path(__file__).resolve().parent
-TARGETS = sorted(p for p in (HERE / "targets").iterdir() if p.is_dir() and not p.name.startswith("setup_")) if (HERE / "targets").exists() else []
+TARGETS = (
+    sorted(p for p in (HERE / "targets").iterdir() if p.is_dir() and not p.name.startswith("setup_"))
+    if (HERE / "targets").exists()
+    else []
+)
 OUTPUT_DIR = HERE.parents[1] / "tests" / "output" / "integration"
 
 

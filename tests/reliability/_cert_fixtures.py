@@ -65,8 +65,18 @@ def build(directory: Path, twin_classic: dict | None = None) -> dict:
     write("good.crt", _pem_cert(cert))
     write("good.key", _pem_key(key))
     write("other.key", _pem_key(other_key))
-    write("good.pfx", pkcs12.serialize_key_and_certificates(b"rel", key, cert, None, serialization.BestAvailableEncryption(out["pfx_password"].encode())))
-    write("nokey.pfx", pkcs12.serialize_key_and_certificates(b"rel", None, cert, None, serialization.BestAvailableEncryption(out["pfx_password"].encode())))
+    write(
+        "good.pfx",
+        pkcs12.serialize_key_and_certificates(
+            b"rel", key, cert, None, serialization.BestAvailableEncryption(out["pfx_password"].encode())
+        ),
+    )
+    write(
+        "nokey.pfx",
+        pkcs12.serialize_key_and_certificates(
+            b"rel", None, cert, None, serialization.BestAvailableEncryption(out["pfx_password"].encode())
+        ),
+    )
     write("nokey.der", cert.public_bytes(serialization.Encoding.DER))
     write("mismatch.pem", _pem_cert(cert) + _pem_key(other_key))
     write("encrypted.pem", _pem_cert(cert) + _pem_key(key, out["pem_password"].encode()))
@@ -90,7 +100,9 @@ def build(directory: Path, twin_classic: dict | None = None) -> dict:
         ca = x509.load_pem_x509_certificates(Path(twin_classic["client_ca_file"]).read_bytes())
         write(
             "twin-chain.pfx",
-            pkcs12.serialize_key_and_certificates(b"rel", twin_key, twin_certs[0], ca, serialization.BestAvailableEncryption(out["pfx_password"].encode())),
+            pkcs12.serialize_key_and_certificates(
+                b"rel", twin_key, twin_certs[0], ca, serialization.BestAvailableEncryption(out["pfx_password"].encode())
+            ),
         )
         out["twin_pem_text"] = pem.decode("ascii")
     return out

@@ -72,7 +72,9 @@ def require_module(name: str) -> None:
         pytest.skip(NOT_WRITTEN + " (%s)" % name)
 
 
-def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = False, env: dict | None = None) -> tuple[str, dict, str]:
+def run_module(
+    name: str, args: dict, check_mode: bool = False, diff: bool = False, env: dict | None = None
+) -> tuple[str, dict, str]:
     """Run ``plugins/modules/<name>.py`` main() in-process with ``args``.
 
     Returns ``(outcome, result, output)``: outcome ``"exit"`` or ``"fail"`` (or ``"crash"`` for an exception that
@@ -125,7 +127,9 @@ def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = Fal
             except Exception as exc:  # noqa: BLE001 - an escaped exception is a finding, reported as "crash"
                 import traceback
 
-                captured.append({"failed": True, "msg": "crash: %s: %s" % (type(exc).__name__, exc), "exception": traceback.format_exc()})
+                captured.append(
+                    {"failed": True, "msg": "crash: %s: %s" % (type(exc).__name__, exc), "exception": traceback.format_exc()}
+                )
     finally:
         if original is not None:
             basic.AnsibleModule._record_module_result = original

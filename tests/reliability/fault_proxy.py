@@ -42,8 +42,24 @@ from dataclasses import dataclass, field
 
 LOGGED = ("x-ms-date", "if-match", "if-none-match", "content-length", "x-ms-client-request-id", "x-ms-range", "range")
 ACTIONS = ("respond", "reset", "drop_response", "delay", "truncate")
-REASONS = {200: "OK", 201: "Created", 408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Server Unavailable", 504: "Gateway Timeout"}
-CODES = {408: "OperationTimedOut", 429: "TooManyRequests", 500: "InternalError", 502: "BadGateway", 503: "ServerBusy", 504: "GatewayTimeout"}
+REASONS = {
+    200: "OK",
+    201: "Created",
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Server Unavailable",
+    504: "Gateway Timeout",
+}
+CODES = {
+    408: "OperationTimedOut",
+    429: "TooManyRequests",
+    500: "InternalError",
+    502: "BadGateway",
+    503: "ServerBusy",
+    504: "GatewayTimeout",
+}
 
 
 @dataclass
@@ -276,9 +292,15 @@ class FaultProxy:
                 body = self._read_body(reader, headers)
                 if rule and rule.action == "respond":
                     payload = self._error_body(rule.status)
-                    hdrs = {"Content-Type": "application/xml", "Content-Length": str(len(payload)), "x-ms-error-code": CODES.get(rule.status, "Fault")}
+                    hdrs = {
+                        "Content-Type": "application/xml",
+                        "Content-Length": str(len(payload)),
+                        "x-ms-error-code": CODES.get(rule.status, "Fault"),
+                    }
                     hdrs.update(rule.headers)
-                    lines = ["HTTP/1.1 %d %s" % (rule.status, REASONS.get(rule.status, "Fault"))] + ["%s: %s" % kv for kv in hdrs.items()]
+                    lines = ["HTTP/1.1 %d %s" % (rule.status, REASONS.get(rule.status, "Fault"))] + [
+                        "%s: %s" % kv for kv in hdrs.items()
+                    ]
                     entry["status"] = rule.status
                     client.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if method == "HEAD" else payload))
                     continue

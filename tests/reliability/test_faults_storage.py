@@ -96,7 +96,9 @@ def test_upload_faults(azurite, fault_proxy, oracle, container, storage_defaults
         for rule in rules:
             action = rule.pop("action")
             op = rule.pop("op", "blob")
-            rule["path"] = base + {"blob": r"(\?(?!.*comp=).*)?$", "block": r"\?.*comp=block(&|$)", "blocklist": r"\?.*comp=blocklist"}[op]
+            rule["path"] = (
+                base + {"blob": r"(\?(?!.*comp=).*)?$", "block": r"\?.*comp=block(&|$)", "blocklist": r"\?.*comp=blocklist"}[op]
+            )
             p.add(action, **rule)
         args = {"container": container, "name": name, "src": str(src)}
         if size > SMALL:
@@ -125,7 +127,13 @@ def test_upload_faults(azurite, fault_proxy, oracle, container, storage_defaults
     # a 500 on a staged block
     case("ublk500", BLOCKS, [dict(action="respond", method="PUT", op="block", skip=2, status=500)], "ok")
     # persistent 503: 1 + retries attempts, then a clean failure and nothing committed
-    case("u503all", SMALL, [dict(action="respond", method="PUT", status=503, count=50, headers={"Retry-After": "1"})], "fail", retries=2)
+    case(
+        "u503all",
+        SMALL,
+        [dict(action="respond", method="PUT", status=503, count=50, headers={"Retry-After": "1"})],
+        "fail",
+        retries=2,
+    )
     # non-retryable statuses: exactly one attempt
     case("u400", SMALL, [dict(action="respond", method="PUT", status=400)], "fail")
     case("u403", SMALL, [dict(action="respond", method="PUT", status=403)], "fail")

@@ -142,3 +142,26 @@ def test_api_version_is_required_and_bad_filters_are_400(twin_env):
     with pytest.raises(bm.BatchErrorException) as exc:
         list(_client(twin_env).job.list(bm.JobListOptions(filter="__import__('os') eq 1")))
     assert exc.value.response.status_code == 400 and exc.value.error.code == "InvalidQueryParameterValue"
+
+
+def test_reseed_through_the_control_api(twin_env):
+    """``POST /_twin/batch/seed {"jobs": N}`` replaces the jobs; the SDK then pages through N (restored after)."""
+    try:
+        assert twin_env.control("/_twin/batch/seed", {"jobs": 3001}) == {"jobs": 3001}
+        jobs = list(_client(twin_env).job.list())
+        assert len(jobs) == 3001 and len({j.id for j in jobs}) == 3001
+        assert twin_env.control("/_twin/batch/info", {})["jobs"] == 3001
+    finally:
+        twin_env.control("/_twin/batch/seed", {"jobs": 2500})
+    assert len(list(_client(twin_env).job.list(bm.JobListOptions(select="id")))) == 2500
+
+
+def test_sdk_on_the_china_and_us_gov_hosts(twin_env):
+    b = twin_env.info["batch"]
+    opts = bm.JobListOptions(filter="startswith(id,'ml-train')", select="id,url")
+    public = [j.id for j in _client(twin_env).job.list(opts)]
+    assert public and all(i.startswith("ml-train") for i in public)
+    for cloud in ("AzureChinaCloud", "AzureUSGovernment"):
+        client = BatchServiceClient(SharedKeyCredentials(b["account"], b["primary_key"]), batch_url=b["endpoints"][cloud])
+        jobs = list(client.job.list(opts))
+        assert [j.id for j in jobs] == public and jobs[0].url.startswith(b["endpoints"][cloud] + "/jobs/")

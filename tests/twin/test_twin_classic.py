@@ -214,3 +214,44 @@ def test_microsoft_sdk_oracle(twin, monkeypatch):
             c["subscription_id"], host="management.core.windows.net", request_session=bad
         ).list_storage_accounts()
     assert "403" in str(exc.value) or "Forbidden" in str(exc.value)
+
+
+def test_self_signed_management_certificate(twin):
+    """Real management certificates are mostly self-signed; the seeded one passes TLS and is registered."""
+    c = twin.info["classic"]
+    resp = _get(twin, cert=c["selfsigned_pem_file"])
+    assert resp.status_code == 200, resp.text
+
+
+def test_failed_operation_and_certificate_registry(twin, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", twin.ca_file)
+    c = twin.info["classic"]
+    s = requests.Session()
+    s.cert, s.proxies = c["pem_file"], twin.proxies
+    s.headers.update(VERSION)
+    twin.control("/_twin/classic/fail-next-operation", {"code": "StorageAccountLimitReached", "message": "limit of 100 reached"})
+    body = (
+        '<CreateStorageServiceInput xmlns="http://schemas.microsoft.com/windowsazure"><ServiceName>twinfails</ServiceName>'
+        "<Label>%s</Label><Location>West Europe</Location></CreateStorageServiceInput>" % base64.b64encode(b"x").decode()
+    )
+    op_id = s.post(_url(twin), data=body).headers["x-ms-request-id"]
+    for _ in range(c["polls_until_done"]):
+        op = ET.fromstring(s.get(_url(twin, "/operations/" + op_id)).content)
+    assert op.find(NS + "Status").text == "Failed"
+    assert op.find(NS + "Error").find(NS + "Code").text == "StorageAccountLimitReached"
+    assert s.get(_url(twin, "/services/storageservices/twinfails")).status_code == 404
+    # registry: the unregistered certificate becomes usable, then not again
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    with open(c["unregistered_cert_file"], "rb") as fh:
+        thumb = x509.load_pem_x509_certificate(fh.read()).fingerprint(hashes.SHA1()).hex()  # lower case on purpose
+    assert thumb.upper() == c["unregistered_thumbprint"]
+    try:
+        twin.control("/_twin/classic/register-certificate", {"thumbprint": thumb})
+        assert _get(twin, cert=c["unregistered_pem_file"]).status_code == 200
+    finally:
+        twin.control("/_twin/classic/unregister-certificate", {"thumbprint": thumb})
+    assert _get(twin, cert=c["unregistered_pem_file"]).status_code == 403
+    state = twin.control("/_twin/classic/state")
+    assert c["thumbprint"] in state[c["subscription_id"]]["certificates"]

@@ -408,7 +408,7 @@ def parse_query_pairs(raw_query: str) -> list[tuple[str, str]]:
     out = []
     for chunk in raw_query.split("&") if raw_query else []:
         if chunk:
-            key, _, val = chunk.partition("=")
+            key, _sep, val = chunk.partition("=")
             out.append((unquote(key), unquote(val)))
     return out
 
@@ -552,7 +552,7 @@ class Batch(Plugin):
     def authenticate(self, request: Request, account: str) -> Response | None:
         """None when the request is authenticated, else the error response."""
         value = request.headers.get("Authorization") or ""
-        scheme, _, cred = value.partition(" ")
+        scheme, _sep, cred = value.partition(" ")
         if scheme.lower() == "bearer":
             try:
                 request.bearer_claims(request.cloud.audiences("batch"))
@@ -577,7 +577,7 @@ class Batch(Plugin):
                 "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.",
                 [("AuthenticationErrorDetail", "The Authorization header is missing or its scheme is not SharedKey or Bearer.")],
             )
-        name, _, signature = cred.strip().partition(":")
+        name, _sep, signature = cred.strip().partition(":")
         fail = "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature."
         if name != account:
             return self.error(

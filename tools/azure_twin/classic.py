@@ -18,12 +18,16 @@ Operation Status" ee460783, "Service Management Versioning" gg592580; the XML na
 
 Seed (``twin.json`` -> ``classic``): a management certificate (RSA 2048, signed by the twin's client CA) as
 ``classic-cert.pfx`` (password in ``pfx_password``), ``classic-cert.pem`` (cert + key), ``classic-cert.crt`` +
-``classic-key.pem``, registered for the core's ``subscription_id``; ``classic-unregistered.pem``, valid but not
+``classic-key.pem``, registered for the core's ``subscription_id``; ``classic-selfsigned.pem`` (self-signed, as most real management
+certificates are; trusted through ``state.extra_client_cas`` and registered); ``classic-unregistered.pem``, valid but not
 registered; ``other_subscription_id``, a subscription that knows no certificate; two storage services.
 
 Control: ``POST /_twin/classic/state`` -> ``{subscription_id: {"certificates": [...], "storage_services": {...},
 "operations": {...}}}``; ``POST /_twin/classic/add-storage-service`` ``{"name", "location"?, "label"?}``;
-``POST /_twin/classic/delete-storage-service`` ``{"name"}``.
+``POST /_twin/classic/delete-storage-service`` ``{"name"}``; ``POST /_twin/classic/fail-next-operation``
+``{"code", "message", "status"}`` (the next created operation ends ``Failed`` with that error);
+``POST /_twin/classic/register-certificate`` / ``unregister-certificate`` ``{"thumbprint", "subscription_id"?}``
+(the certificate must still pass the TLS layer: issued by the client CA, or the seeded self-signed one).
 """
 
 from __future__ import annotations
@@ -85,15 +89,22 @@ def thumbprint(der: bytes) -> str:
 
 
 def issue_client_cert(ca, common_name: str, bits: int = 2048, days: int = 365, not_after=None):
-    """An RSA client certificate signed by the trustme ``ca``. Returns ``(key, cert)`` (cryptography objects)."""
-    ca_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), password=None)
-    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    """An RSA client certificate signed by the trustme ``ca`` (self-signed when ``ca`` is None).
+
+    Returns ``(key, cert)`` (cryptography objects).
+    """
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    if ca is None:
+        ca_key, issuer = key, subject
+    else:
+        ca_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), password=None)
+        issuer = x509.load_pem_x509_certificate(ca.cert_pem.bytes()).subject
     now = _dt.datetime.now(_dt.timezone.utc)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .issuer_name(ca_cert.subject)
+        .subject_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - _dt.timedelta(minutes=5))
@@ -155,14 +166,24 @@ class Classic(Plugin):
         u_key, u_cert = issue_client_cert(state.client_ca, "signet-twin-classic-unregistered")
         u_cert_pem, u_key_pem = _pem(u_key, u_cert)
         state.register_secret(u_key_pem.decode("ascii"))
+        # Self-signed, as New-SelfSignedCertificate / makecert make them (real Azure accepts any issuer): trusted for
+        # the TLS layer through extra_client_cas, then registered by thumbprint like the others.
+        s_key, s_cert = issue_client_cert(None, "signet-twin-classic-selfsigned")
+        s_cert_pem, s_key_pem = _pem(s_key, s_cert)
+        state.register_secret(s_key_pem.decode("ascii"))
+        state.extra_client_cas.append(s_cert_pem)
         der = cert.public_bytes(serialization.Encoding.DER)
         u_der = u_cert.public_bytes(serialization.Encoding.DER)
+        s_der = s_cert.public_bytes(serialization.Encoding.DER)
         sub = state.subscription_id
         other = str(uuid.uuid4())
         ns = state.ns(cls.name)
         ns["subscriptions"] = {
             sub: {
-                "certificates": {thumbprint(der): {"subject": "CN=signet-twin-classic-management"}},
+                "certificates": {
+                    thumbprint(der): {"subject": "CN=signet-twin-classic-management"},
+                    thumbprint(s_der): {"subject": "CN=signet-twin-classic-selfsigned"},
+                },
                 "storage_services": {
                     "signetclassic01": new_storage_service("signetclassic01", "West Europe", "Signet classic one", "seeded"),
                     "signetclassic02": new_storage_service("signetclassic02", "East US", "Signet classic two"),
@@ -185,6 +206,8 @@ class Classic(Plugin):
             "unregistered_cert_file": state.write_file("classic-unregistered.crt", u_cert_pem, 0o644),
             "unregistered_key_file": state.write_file("classic-unregistered.key", u_key_pem),
             "unregistered_thumbprint": thumbprint(u_der),
+            "selfsigned_pem_file": state.write_file("classic-selfsigned.pem", s_cert_pem + s_key_pem),
+            "selfsigned_thumbprint": thumbprint(s_der),
             "client_ca_file": state.path("client-ca.pem"),
             "storage_services": ["signetclassic01", "signetclassic02"],
             "polls_until_done": POLLS_UNTIL_DONE,
@@ -306,7 +329,13 @@ class Classic(Plugin):
         )
         services[name] = svc
         op_id = uuid.uuid4().hex
-        sub["operations"][op_id] = {"id": op_id, "polls": 0, "status": "InProgress", "service": name}
+        sub["operations"][op_id] = {
+            "id": op_id,
+            "polls": 0,
+            "status": "InProgress",
+            "service": name,
+            "fail": self.data.pop("fail_next", None),
+        }
         return xml_response(202, "", {"x-ms-request-id": op_id})
 
     def _operation(self, sub: dict, op_id: str) -> Response:
@@ -315,11 +344,22 @@ class Classic(Plugin):
             return xml_response(404, error_xml("ResourceNotFound", f"The operation {op_id} was not found."))
         op["polls"] += 1
         if op["status"] == "InProgress" and op["polls"] >= POLLS_UNTIL_DONE:
-            op["status"] = "Succeeded"
-            svc = sub["storage_services"].get(op["service"])
-            if svc is not None:
-                svc["status"] = "Created"
+            if op.get("fail"):
+                op["status"] = "Failed"
+                sub["storage_services"].pop(op["service"], None)
+            else:
+                op["status"] = "Succeeded"
+                svc = sub["storage_services"].get(op["service"])
+                if svc is not None:
+                    svc["status"] = "Created"
         code = "<HttpStatusCode>200</HttpStatusCode>" if op["status"] == "Succeeded" else ""
+        if op["status"] == "Failed":
+            fail = op["fail"]
+            code = "<HttpStatusCode>%d</HttpStatusCode><Error><Code>%s</Code><Message>%s</Message></Error>" % (
+                int(fail.get("status", 400)),
+                escape(fail.get("code", "BadRequest")),
+                escape(fail.get("message", "The operation failed.")),
+            )
         return xml_response(
             200, f'<Operation xmlns="{NS}" xmlns:i="{XSI}"><ID>{op_id}</ID><Status>{op["status"]}</Status>{code}</Operation>'
         )
@@ -346,4 +386,15 @@ class Classic(Plugin):
                 return svc
             if action == "delete-storage-service":
                 return {"deleted": sub["storage_services"].pop(payload["name"], None) is not None}
+            if action == "fail-next-operation":
+                self.data["fail_next"] = {k: payload[k] for k in ("code", "message", "status") if k in payload} or {
+                    "code": "BadRequest"
+                }
+                return {"armed": self.data["fail_next"]}
+            if action == "register-certificate":
+                sub["certificates"][payload["thumbprint"].upper()] = {"subject": payload.get("subject", "")}
+                return {"certificates": sorted(sub["certificates"])}
+            if action == "unregister-certificate":
+                sub["certificates"].pop(payload["thumbprint"].upper(), None)
+                return {"certificates": sorted(sub["certificates"])}
         return super().control(action, payload)

@@ -71,12 +71,6 @@ class BatchSharedKeyAuth(AuthScheme):
             self.on_signature(signature)
         r.headers["Authorization"] = "SharedKey %s:%s" % (self.account, signature)
 
-    def explain_hint(self, resp, parsed) -> str | None:
-        """Point at the two Batch-specific mistakes the diff cannot show."""
-        if parsed.get("code") == "AuthenticationFailed" and "Request date header too old" in (parsed.get("detail") or ""):
-            return "The Batch service rejects requests whose ocp-date is more than 15 minutes old: sync the clock."
-        return None
-
 
 def resolve_endpoint(params: dict) -> tuple[str, str, str]:
     """Return ``(endpoint, account, cloud)`` from ``batch_endpoint`` / ``batch_account`` / ``cloud``.

@@ -271,7 +271,7 @@ class ClientCertificateAuth(AuthScheme):
         sub = self.subscription_id or "?"
         return (
             "Client certificate offered: %s. The local checks passed (the private key is present and matches, RSA >= 2048, "
-            "not expired), so TLS sent it; the server did not accept it for subscription %s. Upload its public part "
+            "not expired), so it was offered in the TLS handshake; the server did not accept it for subscription %s. Upload its public part "
             "(.cer, thumbprint %s) to that subscription's management certificates, or check subscription_id and "
             "cloud/management_endpoint." % (describe_offer(self.bundle), sub, self.bundle.thumbprint)
         )

@@ -40,7 +40,10 @@ class SharedKeyAuth(_StorageAuthBase):
     def validate(self) -> None:
         missing = [n for n, v in (("account_name", self.account), ("account_key", self._key)) if not v]
         if missing:
-            raise ConfigError("Shared Key auth needs %s: set %s (or a connection string with AccountKey)" % (" and ".join(missing), ", ".join(missing)))
+            raise ConfigError(
+                "Shared Key auth needs %s: set %s (or a connection string with AccountKey)"
+                % (" and ".join(missing), ", ".join(missing))
+            )
         try:
             sk.decode_account_key(self._key)
         except ValueError as exc:
@@ -93,7 +96,11 @@ class SasAuth(_StorageAuthBase):
     def sign(self, r) -> None:
         self._stamp(r)
         parts = urlsplit(r.url)
-        existing = [p for p in parts.query.split("&") if p and not p.startswith(("sig=", "sv=", "se=", "sp=", "sr=", "st=", "ss=", "srt=", "spr=", "sip="))]
+        existing = [
+            p
+            for p in parts.query.split("&")
+            if p and not p.startswith(("sig=", "sv=", "se=", "sp=", "sr=", "st=", "ss=", "srt=", "spr=", "sip="))
+        ]
         query = "&".join(existing + [self.token])
         r.url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
         self.last_string_to_sign = None

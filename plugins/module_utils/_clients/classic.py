@@ -153,7 +153,8 @@ class ClassicClient:
     def operation_status(self, request_id: str) -> dict:
         """``GET /operations/<id>`` -> ``{id, status, http_status_code, error_code, error_message}``."""
         result = self.call("GET", "/operations/%s" % request_id, expected_status=(200,), action="get operation %s" % request_id)
-        op = (result["content"] or {}).get("Operation") or {} if isinstance(result["content"], dict) else {}
+        content = result["content"] if isinstance(result["content"], dict) else {}
+        op = content.get("Operation") or {}
         err = op.get("Error") if isinstance(op.get("Error"), dict) else {}
         return {
             "id": op.get("ID") or request_id,
@@ -166,7 +167,9 @@ class ClassicClient:
     def wait(self, request_id: str, timeout: float = 600, interval: float = 5) -> dict:
         """Poll until ``Succeeded`` (returns the status dict with ``polls``) or ``Failed`` / timeout
         (OperationFailedError)."""
-        deadline = time.monotonic() + max(0.0, timeout)
+        if timeout < 0 or interval < 0:
+            raise ConfigError("wait_timeout and poll_interval must be 0 or more seconds (got %s and %s)" % (timeout, interval))
+        deadline = time.monotonic() + timeout
         polls = 0
         while True:
             status = self.operation_status(request_id)

@@ -450,7 +450,7 @@ def plan_absent(client: KeyVaultClient, kind: str, name: str, *, purge=False, ch
         if check_mode:
             changed = changed or get_deleted(name) is not None
         else:
-            for _ in range(max(1, int(timeout))):
+            for _attempt in range(max(1, int(timeout))):
                 if get_deleted(name) is not None:
                     do_purge(name)
                     changed = True
@@ -466,6 +466,11 @@ def plan_absent(client: KeyVaultClient, kind: str, name: str, *, purge=False, ch
             "id": deleted.get("id"),
         }
     return {"changed": changed, "deleted": info, "diff": {"before": {"exists": current is not None}, "after": {"exists": False}}}
+
+
+def _short(r: dict) -> dict:
+    """The diff view of a secret: version, content type and tags (never the value)."""
+    return {"version": r.get("version"), "content_type": r.get("content_type"), "tags": r.get("tags")} if r else {}
 
 
 def plan_secret(
@@ -507,7 +512,6 @@ def plan_secret(
             if register and current_full.get("value"):
                 register(current_full["value"])
             same_value = hmac.compare_digest(str(current_full.get("value", "")).encode("utf-8"), value.encode("utf-8"))
-    short = lambda r: {"version": r.get("version"), "content_type": r.get("content_type"), "tags": r.get("tags")} if r else {}  # noqa: E731
     if same_value and compare == "value" and DIGEST_TAG in (before.get("tags") or {}):
         want_tags[DIGEST_TAG] = before["tags"][DIGEST_TAG]  # still true for the unchanged value
     if same_value:
@@ -521,13 +525,13 @@ def plan_secret(
                 "changed": True,
                 "secret": result,
                 "recovered": recovered,
-                "diff": {"before": short(before), "after": short(result)},
+                "diff": {"before": _short(before), "after": _short(result)},
             }
         return {
             "changed": recovered,
             "secret": before,
             "recovered": recovered,
-            "diff": {"before": short(before), "after": short(before)},
+            "diff": {"before": _short(before), "after": _short(before)},
         }
     if check_mode:
         after = {"id": None, "version": "(new)", "content_type": content_type, "tags": want_tags, "enabled": True}
@@ -535,7 +539,7 @@ def plan_secret(
             "changed": True,
             "secret": after,
             "recovered": recovered,
-            "diff": {"before": short(before), "after": short(after)},
+            "diff": {"before": _short(before), "after": _short(after)},
         }
     try:
         created = client.set_secret(name, value, content_type=content_type, tags=want_tags)
@@ -544,7 +548,12 @@ def plan_secret(
             raise ConfigError(_deleted_message("Secret", name, None), error_code=DELETED_BUT_RECOVERABLE) from None
         raise
     result = secret_result(created)
-    return {"changed": True, "secret": result, "recovered": recovered, "diff": {"before": short(before), "after": short(result)}}
+    return {
+        "changed": True,
+        "secret": result,
+        "recovered": recovered,
+        "diff": {"before": _short(before), "after": _short(result)},
+    }
 
 
 def certificate_secret(params: dict, warn=None) -> tuple[str, str, str, dict]:

@@ -72,7 +72,7 @@ def service_sas_string_to_sign(
     canonical = "/blob/%s/%s" % (account, container)
     if blob:
         canonical += "/" + blob
-    return "\n".join(
+    return "\n".join(  # noqa: FLY002 - one field per line, in the documented order
         [
             permissions,
             start,
@@ -155,9 +155,12 @@ def account_sas_string_to_sign(
     version: str = SAS_VERSION,
 ) -> str:
     """The account SAS string-to-sign (ends with a newline, as documented)."""
-    return "\n".join(
-        [account, permissions, services, resource_types, start, expiry, ip, protocol, version, encryption_scope]
-    ) + "\n"
+    return (
+        "\n".join(  # noqa: FLY002 - the documented field order
+            [account, permissions, services, resource_types, start, expiry, ip, protocol, version, encryption_scope]
+        )
+        + "\n"
+    )
 
 
 def account_sas(

@@ -2,7 +2,9 @@
 """Test-only oracle for the storage_* integration targets: reads Azurite with Microsoft's azure-storage-blob SDK
 (never with the collection's own code) and prints one JSON document.
 
-Usage: AZURE_STORAGE_CONNECTION_STRING=... python oracle.py <command> <container> [<blob>] [<arg>]
+Usage: ORACLE_BLOB_ENDPOINT=http://127.0.0.1:<port>/devstoreaccount1 python oracle.py <command> <container> [<blob>] [<arg>]
+The account key is Azurite's well-known key, imported here so that it never appears on a command line or in the
+environment of a logged task.
 Commands: md5 (download, md5 base64 + size + sha256), blocks (committed block list), pages (page ranges),
 props (properties and metadata), snapshots (list snapshot timestamps), names (blob names), put (upload <arg> text).
 """
@@ -14,15 +16,27 @@ import hashlib
 import json
 import os
 import sys
+from pathlib import Path
 
 from azure.storage.blob import BlobServiceClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[5]))
+from tests.helpers.servers import DEV_ACCOUNT, DEV_KEY  # noqa: E402
+
+
+def service() -> BlobServiceClient:
+    """A BlobServiceClient for the Azurite endpoint in ORACLE_BLOB_ENDPOINT."""
+    endpoint = os.environ["ORACLE_BLOB_ENDPOINT"]
+    return BlobServiceClient.from_connection_string(
+        "DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;" % (DEV_ACCOUNT, DEV_KEY, endpoint)
+    )
 
 
 def main() -> None:
     cmd, container = sys.argv[1], sys.argv[2]
     blob = sys.argv[3] if len(sys.argv) > 3 else None
     arg = sys.argv[4] if len(sys.argv) > 4 else None
-    svc = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
+    svc = service()
     cc = svc.get_container_client(container)
     out: dict = {}
     if cmd == "md5":
@@ -50,7 +64,11 @@ def main() -> None:
             "metadata": dict(p.metadata),
         }
     elif cmd == "snapshots":
-        out = {"snapshots": sorted(b.snapshot for b in cc.list_blobs(name_starts_with=blob, include=["snapshots"]) if b.snapshot and b.name == blob)}
+        out = {
+            "snapshots": sorted(
+                b.snapshot for b in cc.list_blobs(name_starts_with=blob, include=["snapshots"]) if b.snapshot and b.name == blob
+            )
+        }
     elif cmd == "names":
         out = {"names": sorted(b.name for b in cc.list_blobs(name_starts_with=blob or None))}
     elif cmd == "put":

@@ -179,7 +179,9 @@ def test_table_shared_key_matches_oracle(method, path, headers, body):
     from azure.core.credentials import AzureNamedKeyCredential
 
     auth = SharedKeyAuth(ACCOUNT, KEY, "2019-02-02", table=True)
-    prepared = requests.Request(method, "http://127.0.0.1:10002/" + ACCOUNT + path, headers=headers, data=body, auth=auth).prepare()
+    prepared = requests.Request(
+        method, "http://127.0.0.1:10002/" + ACCOUNT + path, headers=headers, data=body, auth=auth
+    ).prepare()
     seen = []
 
     class Recording(tables.SharedKeyCredentialPolicy):
