@@ -65,6 +65,7 @@ $(VENV_216)/.stamp:
 	touch $@
 
 sanity-2.16: venv $(VENV_216)/.stamp
+	$(VENV_216)/bin/python tools/get_pip_offline.py --install
 	rm -rf $(SANITY_216_DIR) && mkdir -p $(SANITY_216_DIR)
 	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_216_DIR)
 	cd $(SANITY_216_DIR) && rm -rf node_modules build && git init -q && git add -A && \

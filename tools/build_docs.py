@@ -3,8 +3,9 @@
 
 Steps:
 
-1. ``--sync-extra-docs``: rewrite docs/docsite/extra-docs.yml so it lists every page under docs/docsite/rst (the
-   user guides are written by several people; a page that exists is always listed, in GUIDE_ORDER first).
+1. Rewrite docs/docsite/extra-docs.yml so it lists every page under docs/docsite/rst (the user guides are written
+   by several people; a page that exists is always listed, in GUIDE_ORDER first). ``--sync-extra-docs`` does only
+   this; ``--lint-only`` never writes and reports unlisted pages instead.
 2. ``antsibull-docs lint-collection-docs --plugin-docs`` on the work tree: plugin doc schema and markup, links
    between plugins, the extra docs and links.yml, rstcheck of the generated RST.
 3. Unless ``--lint-only``: ``antsibull-docs sphinx-init --use-current`` into build/docs and a Sphinx build of
@@ -146,7 +147,12 @@ def sphinx_build(collections: Path, dest: Path) -> int:
     # fetched here, so drop them. References into those docs (common_return_values, ansible.builtin plugins) then
     # stay unresolved; the lint above validates the collection's own references.
     with open(dest / "conf.py", "a") as fh:
-        fh.write("\n# added by tools/build_docs.py: offline build\nextensions = [e for e in extensions if e != 'sphinx.ext.intersphinx']\nintersphinx_mapping = {}\nsuppress_warnings = ['ref.ref']\n")
+        fh.write(
+            "\n# added by tools/build_docs.py: offline build\n"
+            "extensions = [e for e in extensions if e != 'sphinx.ext.intersphinx']\n"
+            "intersphinx_mapping = {}\n"
+            "suppress_warnings = ['ref.ref']\n"
+        )
     # build.sh from sphinx-init: antsibull-docs collection --use-current into rst/, then sphinx-build -W.
     print("+ bash %s" % (dest / "build.sh"), flush=True)
     return subprocess.run(["bash", str(dest / "build.sh")], env=env, cwd=str(dest)).returncode
@@ -166,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
-    if sync_extra_docs():
-        print("updated docs/docsite/extra-docs.yml", flush=True)
-    if args.sync_extra_docs:
-        return 0
+    if args.sync_extra_docs or not args.lint_only:  # `make docs` keeps the list in sync; the lint alone never writes
+        if sync_extra_docs():
+            print("updated docs/docsite/extra-docs.yml", flush=True)
+        if args.sync_extra_docs:
+            return 0
+    else:
+        for problem in check_extra_docs():
+            print(problem, flush=True)
     collections = collection_root(REPO / "build" / "docs-collections")
     if not args.html_only:
         start = time.monotonic()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,7 +56,14 @@ def account_sas(account: str, key: str) -> str:
     )
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and SIGTERM both stop the servers (SIGINT may be ignored when started in the background).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     ensure_collection_link()
     work = Path(tempfile.mkdtemp(prefix="signet-demo-"))
     azurite = twin = None

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -45,12 +46,10 @@ options:
       old_thumbprint:
         description: Select the C(<Certificate>) elements by their current thumbprint instead of by name.
         type: str
-        no_log: false
       thumbprint:
         description: SHA-1 thumbprint of the new certificate (40 hex characters; spaces, colons and case are ignored).
         type: str
         required: true
-        no_log: false
       certificate_url:
         description:
           - Versioned Key Vault B(secret) identifier of the new certificate,
@@ -105,6 +104,7 @@ notes:
 seealso:
   - module: signet.azure.cloud_service_info
   - name: Update or change the certificate used in Azure Cloud Services (extended support)
+    description: Microsoft's procedure this module automates.
     link: https://learn.microsoft.com/troubleshoot/azure/cloud-services/update-or-change-certificate-cloud-services
 extends_documentation_fragment:
   - signet.azure.entra_auth
@@ -122,7 +122,7 @@ attributes:
     support: full
     details: When the thumbprints and URLs are already in place nothing is sent.
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""

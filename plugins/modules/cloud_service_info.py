@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ options:
   resolve_thumbprints:
     description:
       - Read each O(name)'s C(osProfile.secrets) certificate from Key Vault and return its thumbprint in
-        RV(secrets[].certificates[].thumbprint). Needs C(get) permission on the vault's secrets.
+        RV(secrets). Needs C(get) permission on the vault's secrets.
       - URLs of another cloud's Key Vault are not read (their thumbprint stays V(null)).
     type: bool
     default: false
@@ -39,6 +40,7 @@ notes:
 seealso:
   - module: signet.azure.cloud_service_certificate
   - name: Update or change the certificate used in Azure Cloud Services (extended support)
+    description: Microsoft's procedure this module automates.
     link: https://learn.microsoft.com/troubleshoot/azure/cloud-services/update-or-change-certificate-cloud-services
 extends_documentation_fragment:
   - signet.azure.entra_auth
@@ -47,7 +49,7 @@ extends_documentation_fragment:
   - signet.azure.attributes.INFO_MODULE
   - signet.azure.attributes.ACTION_GROUP_ENTRA
 author:
-  - signet.azure contributors
+  - signet.azure contributors (@signet-azure)
 """
 
 EXAMPLES = r"""

@@ -85,3 +85,18 @@ def render_injectors(credential_type: dict, inputs: dict, private_data_dir: Path
             raise ValueError("AWX does not allow a credential type to inject %s" % name)
         env[name] = sandbox.from_string(template).render(**namespace)
     return env
+
+
+def render_builtin_azure_rm(inputs: dict) -> dict:
+    """The env of AWX's built-in "Microsoft Azure Resource Manager" credential (awx-plugins-core ``azure_rm``
+    injector): the service principal variables when client and tenant are set, else user name and password."""
+    env = {"AZURE_SUBSCRIPTION_ID": str(inputs.get("subscription", ""))}
+    if inputs.get("client") and inputs.get("tenant"):
+        env.update(
+            AZURE_CLIENT_ID=str(inputs["client"]), AZURE_TENANT=str(inputs["tenant"]), AZURE_SECRET=str(inputs.get("secret", ""))
+        )
+    else:
+        env.update(AZURE_AD_USER=str(inputs.get("username", "")), AZURE_PASSWORD=str(inputs.get("password", "")))
+    if inputs.get("cloud_environment"):
+        env["AZURE_CLOUD_ENVIRONMENT"] = str(inputs["cloud_environment"])
+    return env

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .awx_inject import env_allowed, render_injectors
+from .awx_inject import env_allowed, render_builtin_azure_rm, render_injectors
 from .conftest import BIN, REPO, module_names
 
 TYPES_DIR = REPO / "extensions" / "awx" / "credential_types"
@@ -304,6 +304,42 @@ def test_classic_credential_through_ansible_runner(scenario, tmp_path, twin, ins
     secrets = []
     for key in ("pem_file", "key_file"):
         secrets += pem_body_lines(read(key))
+    assert_no_secret(artifacts, secrets)
+
+
+@pytest.mark.parametrize("credential", ["builtin_azure_rm", "entra_certificate"])
+def test_entra_credential_through_ansible_runner(credential, tmp_path, twin, installed_collections):
+    require_module("keyvault_secret_info")
+    entra, vault = twin.info.get("entra", {}), twin.info.get("keyvault")
+    if not vault or "secret_app" not in entra:
+        pytest.skip("the twin publishes no Key Vault or Entra app yet")
+    if credential == "builtin_azure_rm":
+        app = entra["secret_app"]
+        env = render_builtin_azure_rm(
+            {
+                "subscription": twin.info["subscription_id"],
+                "client": app["client_id"],
+                "tenant": twin.info["tenant_id"],
+                "secret": app["client_secret"],
+            }
+        )
+        secrets = [app["client_secret"]]
+    else:
+        app = entra["cert_app"]
+        pem = Path(app["cert_pem_file"]).read_text()
+        inputs = {"tenant_id": twin.info["tenant_id"], "client_id": app["client_id"], "client_certificate": pem}
+        env = render_injectors(load_type("entra_certificate.yml"), inputs, tmp_path / "pdd")
+        secrets = pem_body_lines(pem)
+    tasks = [
+        {
+            "name": "Key Vault secrets with the injected Entra credential",
+            "signet.azure.keyvault_secret_info": {"vault_name": vault["vault_name"]},
+            "register": "listing",
+        },
+        {"name": "Outcome", "ansible.builtin.assert": {"that": ["listing is succeeded"]}},
+    ]
+    runner, artifacts = run_with_runner(tmp_path, installed_collections, tasks, env, twin.env)
+    assert_successful(runner, artifacts)
     assert_no_secret(artifacts, secrets)
 
 

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.xdist_group("py39")
 def python39() -> str:
     candidates = sorted(glob.glob("/root/.pyenv/versions/3.9.*/bin/python3.9")) + [shutil.which("python3.9") or ""]
     for candidate in candidates:
-        if candidate and run([candidate, "-c", "import sys; print(sys.version_info[:2])"], env=clean_env()).stdout.strip() == "(3, 9)":
+        if (
+            candidate
+            and run([candidate, "-c", "import sys; print(sys.version_info[:2])"], env=clean_env()).stdout.strip() == "(3, 9)"
+        ):
             return candidate
     pytest.skip("no Python 3.9 interpreter on this machine")
 
@@ -39,7 +42,17 @@ def test_every_plugin_imports_on_python39(venv39):
         for p in sorted((REPO / "plugins" / "module_utils").rglob("*.py"))
         if p.name != "__init__.py"
     ]
-    code = "import importlib, sys\nfailed = []\nfor n in sys.argv[1:]:\n    try:\n        importlib.import_module(n)\n    except Exception as e:\n        failed.append('%s: %r' % (n, e))\nprint('\\n'.join(failed))\nsys.exit(1 if failed else 0)\n"
+    code = (
+        "import importlib, sys\n"
+        "failed = []\n"
+        "for n in sys.argv[1:]:\n"
+        "    try:\n"
+        "        importlib.import_module(n)\n"
+        "    except Exception as e:\n"
+        "        failed.append('%s: %r' % (n, e))\n"
+        "print('\\n'.join(failed))\n"
+        "sys.exit(1 if failed else 0)\n"
+    )
     proc = run([venv39 / "bin" / "python", "-c", code, *names], env=clean_env(PYTHONPATH=str(REPO / "build" / "collections")))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
 
@@ -54,8 +67,18 @@ def test_storage_modules_run_on_python39(tmp_path, azurite, venv39):
         ]
     if "storage_container_info" in module_names():
         tasks.append({"name": "Info", "signet.azure.storage_container_info": {}})
-    play = [{"name": "Python 3.9 node", "hosts": "localhost", "gather_facts": True, "module_defaults": {"group/signet.azure.storage": creds}, "tasks": tasks}]
-    play[0]["tasks"].append({"name": "It was 3.9", "ansible.builtin.assert": {"that": ["ansible_facts.python.version.minor == 9"]}})
+    play = [
+        {
+            "name": "Python 3.9 node",
+            "hosts": "localhost",
+            "gather_facts": True,
+            "module_defaults": {"group/signet.azure.storage": creds},
+            "tasks": tasks,
+        }
+    ]
+    play[0]["tasks"].append(
+        {"name": "It was 3.9", "ansible.builtin.assert": {"that": ["ansible_facts.python.version.minor == 9"]}}
+    )
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))
     env = clean_env(
@@ -64,5 +87,18 @@ def test_storage_modules_run_on_python39(tmp_path, azurite, venv39):
         ANSIBLE_NOCOLOR="1",
         NO_PROXY="127.0.0.1,localhost",
     )
-    proc = run([BIN / "ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % (venv39 / "bin" / "python"), playbook], env=env, cwd=tmp_path)
+    proc = run(
+        [
+            BIN / "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            "ansible_python_interpreter=%s" % (venv39 / "bin" / "python"),
+            playbook,
+        ],
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]

@@ -10,8 +10,8 @@ the raw request target including the query), lets ``skip`` matching requests thr
 next ``count`` matching requests. Actions:
 
 ``respond``
-    answer ``status`` with ``headers`` (e.g. ``Retry-After``) and an Azure Storage XML error body; nothing is
-    forwarded.
+    answer ``status`` with ``headers`` (e.g. ``Retry-After``) and an Azure Storage XML error body whose ``Code``
+    (and ``x-ms-error-code``) is ``code`` (default: ServerBusy for 503 and so on); nothing is forwarded.
 ``reset``
     read ``after_bytes`` of the request body (0 = none), then close with ``SO_LINGER 0`` (TCP RST); nothing is
     forwarded, so nothing is committed.
@@ -77,6 +77,7 @@ class Rule:
     delay: float = 0.0
     forward: bool = True
     keep: int | None = None
+    code: str | None = None
     seen: int = 0
     applied: int = 0
 
@@ -291,12 +292,9 @@ class FaultProxy:
                         return
                 body = self._read_body(reader, headers)
                 if rule and rule.action == "respond":
-                    payload = self._error_body(rule.status)
-                    hdrs = {
-                        "Content-Type": "application/xml",
-                        "Content-Length": str(len(payload)),
-                        "x-ms-error-code": CODES.get(rule.status, "Fault"),
-                    }
+                    code = rule.code or CODES.get(rule.status, "Fault")
+                    payload = self._error_body(rule.status, code)
+                    hdrs = {"Content-Type": "application/xml", "Content-Length": str(len(payload)), "x-ms-error-code": code}
                     hdrs.update(rule.headers)
                     lines = ["HTTP/1.1 %d %s" % (rule.status, REASONS.get(rule.status, "Fault"))] + [
                         "%s: %s" % kv for kv in hdrs.items()
@@ -335,8 +333,7 @@ class FaultProxy:
         return reader.exact(length) if length else b""
 
     @staticmethod
-    def _error_body(status: int) -> bytes:
-        code = CODES.get(status, "Fault")
+    def _error_body(status: int, code: str) -> bytes:
         return (
             '<?xml version="1.0" encoding="utf-8"?><Error><Code>%s</Code><Message>fault injected by the test proxy (%d)'
             "</Message></Error>" % (code, status)

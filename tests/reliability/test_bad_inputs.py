@@ -73,7 +73,7 @@ class Ctx:
     def __init__(self, request, tmp_path: Path, needs: str):
         self.request = request
         self.tmp = tmp_path
-        self.certs = request.getfixturevalue("cert_files")
+        self._certs = None
         self.azurite = None
         self.twin = None
         self.proxy = None
@@ -85,6 +85,13 @@ class Ctx:
         if needs == "twin":
             self.twin = request.getfixturevalue("twin")
             self.info = self.twin.info
+
+    @property
+    def certs(self) -> dict:
+        """The certificate fixtures (built once per session, on first use)."""
+        if self._certs is None:
+            self._certs = self.request.getfixturevalue("cert_files")
+        return self._certs
 
     # storage
     @property
@@ -345,6 +352,63 @@ def clock_behind(minutes: int):
     return patch
 
 
+def proxy_fault(action: str, **rule):
+    """Script a fault on the case's proxy (for service answers Azurite cannot produce)."""
+
+    def patch(ctx, monkeypatch):
+        r = dict(rule)
+        if "path" in r:
+            r["path"] = r["path"].replace("{container}", ctx.container)
+        ctx.proxy.add(action, **r)
+
+    return patch
+
+
+def leased_blob(name: str, content: bytes):
+    def patch(ctx, monkeypatch):
+        blob = ctx.oracle.get_blob_client(ctx.container, name)
+        blob.upload_blob(content)
+        lease = blob.acquire_lease(lease_duration=-1)
+        ctx.request.addfinalizer(lambda: lease.break_lease(lease_break_period=0))
+
+    return patch
+
+
+def netrc_home(ctx, monkeypatch):
+    home = ctx.tmp / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login intruder password netrc-password-123\n")
+    (home / ".netrc").chmod(0o600)
+    # only for the module run: the oracle (azure-storage-blob on requests) would itself pick the .netrc up
+    ctx.env_extra = {"HOME": str(home), "NETRC": str(home / ".netrc")}
+
+
+def no_secret_value(attr: str):
+    def check(ctx, result):
+        value = getattr(ctx, attr)
+        assert value not in json.dumps(result), "the secret value is in the module result"
+
+    return check
+
+
+def upload_safe(name: str, content: bytes):
+    def check(ctx, result):
+        got = _support.blob_bytes(ctx.oracle, ctx.container, name)
+        assert got == content, "the blob is not the source after success"
+
+    return check
+
+
+def bogus_ca_env(ctx, monkeypatch):
+    for k, v in ctx.twin.env.items():
+        monkeypatch.setenv(k, v)
+    bogus = ctx.tmp / "bogus-ca.pem"
+    bogus.write_bytes(Path(ctx.certs["good.crt"]).read_bytes())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bogus))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bogus))
+    ctx.env_extra = {"REQUESTS_CA_BUNDLE": str(bogus), "SSL_CERT_FILE": str(bogus)}
+
+
 LONG = "n" * 1025
 OK_1024 = "k" * 1024
 UNICODE_NAMES = {
@@ -563,6 +627,86 @@ add(
         ref="6.1",
     ),
     Case("cloud_bad_choice", "storage_container_info", lambda c: c.storage(cloud="AzureMoon"), match=("cloud",), ref="6.1"),
+)
+
+# service answers and transport (through the proxy)
+add(
+    Case(
+        "shared_key_disabled",
+        "storage_container_info",
+        lambda c: c.storage(),
+        match=("KeyBasedAuthenticationNotPermitted", "Shared Key is disabled"),
+        patch=proxy_fault("respond", status=403, code="KeyBasedAuthenticationNotPermitted", count=5),
+        ref="6.1#7",
+    ),
+    Case(
+        "blob_leased",
+        "storage_blob",
+        lambda c: c.storage(container=c.container, name="leased.txt", content="new"),
+        match=("lease",),
+        patch=leased_blob("leased.txt", b"old"),
+        check=None,
+        ref="6.6#69",
+    ),
+    Case(
+        "put_block_invalid",
+        "storage_blob",
+        lambda c: c.storage(
+            container=c.container, name="ib.bin", src=c.file("ib", b"b" * 9000), block_size=4096, single_put_size=4096
+        ),
+        match=("InvalidBlobOrBlock", "uncommitted", "block"),
+        patch=proxy_fault("respond", method="PUT", path=r"comp=block(&|$)", status=400, code="InvalidBlobOrBlock"),
+        no_writes=False,  # staged (uncommitted) blocks change nothing readers see; the snapshot proves it
+        ref="6.6#64",
+    ),
+    Case(
+        "commit_invalid_block_list",
+        "storage_blob",
+        lambda c: c.storage(
+            container=c.container,
+            name="ibl.bin",
+            src=c.file("ibl", b"c" * 9000),
+            block_size=4096,
+            single_put_size=4096,
+            overwrite="always",
+        ),
+        match=("InvalidBlockList", "block list"),
+        patch=seq(
+            seed_blob("ibl.bin", b"old"),
+            proxy_fault("respond", method="PUT", path="comp=blocklist", status=400, code="InvalidBlockList"),
+        ),
+        no_writes=False,  # staged (uncommitted) blocks change nothing readers see; the snapshot proves it
+        ref="6.6#65",
+    ),
+    Case(
+        "block_md5_mismatch_once",
+        "storage_blob",
+        lambda c: c.storage(
+            container=c.container, name="md5.bin", src=c.file("md5", b"d" * 9000), block_size=4096, single_put_size=4096
+        ),
+        expect="either",
+        match=("Md5Mismatch", "MD5"),
+        patch=proxy_fault("respond", method="PUT", path=r"comp=block(&|$)", status=400, code="Md5Mismatch"),
+        check=upload_safe("md5.bin", b"d" * 9000),
+        no_writes=False,  # staged (uncommitted) blocks change nothing readers see; the snapshot proves it
+        ref="6.6#66",
+    ),
+    Case(
+        "connection_refused_sas",
+        "storage_container_info",
+        lambda c: c.storage(account_key=DROP, sas_token=c.sas(), endpoint="http://127.0.0.1:9/devstoreaccount1", retries=1),
+        match=("connection",),
+        ref="6.5#55",
+    ),
+    Case("netrc_ignored", "storage_container_info", lambda c: c.storage(), expect="ok", patch=netrc_home, ref="6.3#40"),
+    Case(
+        "status_404_container_missing",
+        "storage_container_info",
+        lambda c: c.storage(name=c.container + "-none"),
+        expect="either",
+        match=("not exist", "404"),
+        ref="6.5#53",
+    ),
 )
 
 # 6.3 container names
@@ -1496,6 +1640,7 @@ def cs_unchanged(ctx, result):
 
 def cs_prepare(state: str | None = None, fail: bool = False):
     def patch(ctx, monkeypatch):
+        ctx.twin.control("/_twin/arm/reset", {})  # the seeded cloud service, whatever ran before on this twin
         ctx.cs_before_config = [r["body"]["properties"].get("configuration") for r in cs_state(ctx)["resources"]]
         if state:
             ctx.twin.control("/_twin/arm/set-state", {"name": "signet-cs", "provisioningState": state})
@@ -1920,6 +2065,7 @@ def test_bad_input(case: Case, request, tmp_path, monkeypatch):
         }
         since = 0
         before = _support.snapshot(ctx.oracle) if ctx.azurite else None
+    env.update(getattr(ctx, "env_extra", {}))
     outcome, result, output = _support.run_module(case.module, args, check_mode=case.check_mode, env=env)
     _support.count("bad_inputs")
     msg = str(result.get("msg", ""))

@@ -179,6 +179,14 @@ def test_upload_faults(azurite, fault_proxy, oracle, container, storage_defaults
         check(cid, g and len(g[0]) == n, "expected %d attempts, proxy saw %s" % (n, [len(x) for x in g]))
         if g:
             check(cid, all(d >= ra - EPS for d in gaps(g[0])), "Retry-After %.1f s not honoured: gaps %s" % (ra, gaps(g[0])))
+    g = put_groups("u429ra")
+    if g:
+        dates = [e["headers"].get("x-ms-date") for e in g[0]]
+        check(
+            "u429ra",
+            all(dates) and len(set(dates)) == len(dates),
+            "every attempt must be signed again with a fresh x-ms-date: %s" % dates,
+        )
     g = put_groups("u503all")
     check("u503all", g and len(g[0]) == 3, "retries=2 should give 3 attempts, proxy saw %s" % [len(x) for x in g])
     if g:

@@ -50,6 +50,7 @@ DEFAULT_BLOCK_SIZE = 4 * MIB
 DEFAULT_SINGLE_PUT = 8 * MIB
 DEFAULT_CONCURRENCY = 4
 DEFAULT_DOWNLOAD_CHUNK = 4 * MIB
+STREAM_PIECE = 256 * 1024
 UNCOMMITTED_NOTE = (
     "The existing blob, if any, is unchanged; blocks staged by this upload are uncommitted, invisible to readers, "
     "harmless, and discarded by the service after 7 days."
@@ -511,13 +512,21 @@ class BlobClient:
         appends the payload from that offset to an existing append blob instead of recreating it.
         """
         settings = settings or {}
-        if blob_type == "block":
-            return self._upload_block(
-                container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency
-            )
-        if blob_type == "page":
-            return self._upload_page(container, blob, payload, settings, metadata, etag, create_only, max_concurrency)
-        return self._upload_append(container, blob, payload, settings, metadata, etag, create_only, append_from)
+        try:
+            if blob_type == "block":
+                return self._upload_block(
+                    container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency
+                )
+            if blob_type == "page":
+                return self._upload_page(container, blob, payload, settings, metadata, etag, create_only, max_concurrency)
+            return self._upload_append(container, blob, payload, settings, metadata, etag, create_only, append_from)
+        except NotFoundError as exc:
+            if exc.error_code == "ContainerNotFound":
+                exc.msg = (
+                    "upload %s/%s: the container %s does not exist (HTTP 404 ContainerNotFound); create it first, for example "
+                    "with signet.azure.storage_container" % (container, blob, container)
+                )
+            raise
 
     def _upload_block(
         self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers
@@ -747,7 +756,9 @@ class BlobClient:
                 headers = {"x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)}
                 if etag:
                     headers["If-Match"] = etag
+                got, problem = 0, ""
                 for _attempt in range(2):
+                    # Streamed in small pieces written at their offsets: memory per worker stays ~STREAM_PIECE.
                     resp = self._call(
                         "GET",
                         container,
@@ -756,13 +767,24 @@ class BlobClient:
                         headers=headers,
                         expected=(206, 200),
                         action="download %s/%s" % (container, blob),
+                        stream=True,
                     )
-                    data = resp.content
-                    if len(data) == length:
-                        os.pwrite(fd, data, offset)
+                    got = 0
+                    try:
+                        for piece in resp.iter_content(STREAM_PIECE):
+                            if got + len(piece) > length:
+                                break
+                            os.pwrite(fd, piece, offset + got)
+                            got += len(piece)
+                    except Exception as exc:  # a reset or truncated body: retried once, then reported
+                        problem = " (%s)" % type(exc).__name__
+                    finally:
+                        resp.close()
+                    if got == length:
                         return None
                 raise IntegrityError(
-                    "download %s/%s: range at %d returned %d bytes, expected %d" % (container, blob, offset, len(data), length)
+                    "download %s/%s: range at %d returned %d bytes, expected %d%s"
+                    % (container, blob, offset, got, length, problem)
                 )
 
             self._bounded(iter(chunk_ranges(size, chunk_size)), fetch, max_concurrency)

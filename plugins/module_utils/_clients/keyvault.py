@@ -18,7 +18,7 @@ import json
 from urllib.parse import quote, urlsplit
 
 from .._clouds import CLOUDS
-from .._errors import ConfigError, ConflictError, NotFoundError, OperationFailedError
+from .._errors import AuthenticationError, ConfigError, ConflictError, NotFoundError, OperationFailedError
 
 API_VERSION = "2025-06-01"
 DELETED_BUT_RECOVERABLE = "ObjectIsDeletedButRecoverable"
@@ -344,7 +344,7 @@ def _ensure_live(client: KeyVaultClient, kind: str, name: str, recover: bool, ch
     getter = client.get_deleted_certificate if kind == "certificate" else client.get_deleted_secret
     try:
         deleted = getter(name)
-    except Exception:  # no 'list/get deleted' permission: the import/set will tell us with a 409
+    except AuthenticationError:  # no permission on deleted objects: the import/set will tell us with a 409
         deleted = None
     if deleted is None:
         return None, False

@@ -80,12 +80,21 @@ def main() -> None:
 
     key, cert = leaf("leaf")
     write("leaf.pfx", pkcs12.serialize_key_and_certificates(b"leaf", key, cert, [inter], _legacy(password)))
-    write("leaf-aes.pfx", pkcs12.serialize_key_and_certificates(b"leaf", key, cert, [inter], serialization.BestAvailableEncryption(password)))
+    write(
+        "leaf-aes.pfx",
+        pkcs12.serialize_key_and_certificates(b"leaf", key, cert, [inter], serialization.BestAvailableEncryption(password)),
+    )
     pem_cert = cert.public_bytes(serialization.Encoding.PEM)
-    write("leaf.pem", pem_cert + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    write(
+        "leaf.pem",
+        pem_cert + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
     write(
         "leaf-pkcs1.pem",
-        pem_cert + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
+        pem_cert
+        + key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        ),
     )
     write("nokey.pem", pem_cert)
     key2, cert2 = leaf("leaf2")

@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ArmClient LRO rules (plugins/module_utils/_clients/arm.py) with a scripted transport.
+
+The happy paths run against the twin (tests/integration/test_rotation.py, tests/twin/test_twin_arm_sdk.py); these
+cases cover what the twin does not do on its own: Location-only polling, a foreign polling host, a status body without
+``status``, the deadline, Canceled, and the at-most-once PUT after an ambiguous failure (research facts 3.6, 6.7).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.signet.azure.plugins.module_utils._clients.arm import ArmClient
+from ansible_collections.signet.azure.plugins.module_utils._errors import AzureRestError, OperationFailedError, TransportError
+
+BASE = "https://management.azure.com"
+RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/cloudServices/cs"
+
+
+class Resp:
+    def __init__(self, status=200, body=None, headers=None):
+        self.status_code = status
+        self.headers = dict(headers or {})
+        self.text = json.dumps(body) if body is not None else ""
+        self.content = self.text.encode()
+
+    def json(self):
+        return json.loads(self.text) if self.text else None
+
+
+class ScriptedTransport:
+    """Answers requests from a list of (method, url-substring, response-or-exception) in order."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.sent = []
+        self.retries = 3
+
+    def request(self, method, url, params=None, headers=None, json_body=None, expected_status=(200,), action=None, **kw):
+        self.sent.append((method, url, dict(headers or {}), self.retries))
+        want_method, fragment, answer = self.script.pop(0)
+        assert method == want_method and fragment in url, (method, url, want_method, fragment)
+        if isinstance(answer, Exception):
+            raise answer
+        if expected_status is not None and answer.status_code not in expected_status:
+            raise AzureRestError("%s: HTTP %s" % (action, answer.status_code), status=answer.status_code)
+        return answer
+
+
+def client(script):
+    clock = {"t": 0.0}
+
+    def sleep(s):
+        clock["t"] += s
+
+    t = ScriptedTransport(script)
+    return ArmClient(t, BASE, "2024-11-04", poll_interval=5, sleep=sleep, clock=lambda: clock["t"]), t, clock
+
+
+DONE = Resp(200, {"name": "cs", "properties": {"provisioningState": "Succeeded"}})
+
+
+def test_azure_async_operation_polled_then_final_get():
+    c, t, clock = client(
+        [
+            (
+                "PUT",
+                RID,
+                Resp(
+                    201,
+                    {"properties": {"provisioningState": "Updating"}},
+                    {"Azure-AsyncOperation": BASE + "/op/1", "Retry-After": "2"},
+                ),
+            ),
+            ("GET", "/op/1", Resp(200, {"status": "InProgress"}, {"Retry-After": "3"})),
+            ("GET", "/op/1", Resp(200, {"status": "Succeeded"})),
+            ("GET", RID, DONE),
+        ]
+    )
+    assert c.put(RID, {"location": "eastus"}, if_match='"e1"') == DONE.json()
+    assert t.sent[0][2] == {"If-Match": '"e1"'}
+    assert t.sent[0][3] == 0  # the PUT itself is sent without transport retries
+    assert t.retries == 3  # and the setting is restored
+    assert clock["t"] == 2 + 3  # Retry-After of the latest response
+
+
+def test_location_only_202_then_200():
+    c, t, _ = client(
+        [
+            ("PUT", RID, Resp(202, None, {"Location": BASE + "/loc/1"})),
+            ("GET", "/loc/1", Resp(202, None)),
+            ("GET", "/loc/1", Resp(200, None)),
+            ("GET", RID, DONE),
+        ]
+    )
+    assert c.put(RID, {})["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_no_header_polls_the_resource():
+    c, _, _ = client(
+        [
+            ("PUT", RID, Resp(200, {"properties": {"provisioningState": "Updating"}})),
+            ("GET", RID, Resp(200, {"properties": {"provisioningState": "Updating"}})),
+            ("GET", RID, DONE),
+        ]
+    )
+    assert c.put(RID, {})["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_foreign_polling_host_is_refused():
+    c, t, _ = client([("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": "https://evil.example.com/op"}))])
+    with pytest.raises(OperationFailedError, match="refusing to send the token"):
+        c.put(RID, {})
+    assert len(t.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (
+            {"status": "Failed", "error": {"code": "BadCert", "message": "no key", "details": [{"code": "X"}]}},
+            "failed: BadCert: no key",
+        ),
+        ({"status": "Canceled"}, "was canceled"),
+        ({"state": "weird"}, "bad LRO response"),
+    ],
+)
+def test_terminal_failures(body, match):
+    c, _, _ = client([("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": BASE + "/op/2"})), ("GET", "/op/2", Resp(200, body))])
+    with pytest.raises(OperationFailedError, match=match) as err:
+        c.put(RID, {})
+    if body.get("error"):
+        assert err.value.error_code == "BadCert" and err.value.details["error_details"] == [{"code": "X"}]
+
+
+def test_deadline():
+    c, _, _ = client(
+        [
+            ("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": BASE + "/op/3", "Retry-After": "40"})),
+            ("GET", "/op/3", Resp(200, {"status": "InProgress"}, {"Retry-After": "40"})),
+        ]
+    )
+    with pytest.raises(OperationFailedError, match="still running after 60 s"):
+        c.put(RID, {}, wait_timeout=60)
+
+
+def test_put_not_resent_when_the_reread_shows_the_update_started():
+    c, t, _ = client(
+        [
+            ("PUT", RID, TransportError("PUT: connection reset")),
+            ("GET", RID, Resp(200, {"properties": {"provisioningState": "Updating", "configuration": "new"}})),
+            ("GET", RID, DONE),
+        ]
+    )
+    result = c.put(RID, {}, started=lambda body: body["properties"]["configuration"] == "new")
+    assert result["properties"]["provisioningState"] == "Succeeded"
+    assert [m for m, *_ in t.sent].count("PUT") == 1
+
+
+def test_put_retried_when_the_update_did_not_start():
+    c, t, _ = client(
+        [
+            ("PUT", RID, AzureRestError("boom", status=503)),
+            ("GET", RID, Resp(200, {"properties": {"provisioningState": "Succeeded", "configuration": "old"}})),
+            ("PUT", RID, Resp(200, {"properties": {"provisioningState": "Succeeded"}})),
+        ]
+    )
+    c.put(RID, {}, started=lambda body: body["properties"]["configuration"] == "new")
+    assert [m for m, *_ in t.sent].count("PUT") == 2
+
+
+def test_client_errors_are_not_retried():
+    c, t, _ = client([("PUT", RID, AzureRestError("precondition", status=412))])
+    with pytest.raises(AzureRestError, match="precondition"):
+        c.put(RID, {})
+    assert len(t.sent) == 1

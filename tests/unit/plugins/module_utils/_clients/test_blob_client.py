@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""BlobClient against a real Azurite (session fixture), verified with Microsoft's azure-storage-blob as the oracle."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+
+import pytest
+
+from ansible_collections.signet.azure.plugins.module_utils._clients.blob import UNCOMMITTED_NOTE, BlobClient, Payload
+from ansible_collections.signet.azure.plugins.module_utils._errors import ConflictError, PreconditionFailedError
+from ansible_collections.signet.azure.plugins.module_utils._storage import resolve
+from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
+
+
+@pytest.fixture
+def env(azurite):
+    from azure.storage.blob import BlobServiceClient
+
+    settings = resolve({"account_name": azurite.account, "account_key": azurite.key, "endpoint": azurite.blob_endpoint})
+    client = BlobClient(settings, Transport(settings.auth(), retries=0))
+    oracle = BlobServiceClient.from_connection_string(azurite.connection_string)
+    name = "bc-" + uuid.uuid4().hex[:10]
+    assert client.create_container(name)
+    yield client, oracle.get_container_client(name), name
+    client.delete_container(name)
+    client.close()
+
+
+def test_block_upload_round_trip_with_tricky_name(env, tmp_path):
+    client, oracle, c = env
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    name = "dir one/ü+%20~(a),b=c.bin"
+    blob = client.upload(
+        c, name, Payload(path=str(src)), block_size=512 * 1024, single_put_size=1024 * 1024, max_concurrency=3, create_only=True
+    )
+    assert oracle.download_blob(name).readall() == data
+    committed, _ = oracle.get_blob_client(name).get_block_list("committed")
+    assert len(committed) == 7 and len({len(b.id) for b in committed}) == 1
+    assert blob["properties"]["content_length"] == len(data)
+    props = oracle.get_blob_client(name).get_blob_properties()
+    assert props.content_settings.content_md5 == hashlib.md5(data).digest()
+
+    dest = tmp_path / "out.bin"
+    out = client.download(c, name, str(dest), props=blob["properties"], chunk_size=256 * 1024, max_concurrency=4)
+    assert out["replaced"] and dest.read_bytes() == data
+    again = client.download(c, name, str(dest), props=blob["properties"], keep_if_equal=True)
+    assert again["replaced"] is False
+
+
+def test_create_only_conflict_is_reconciled_by_md5(env):
+    client, oracle, c = env
+    oracle.upload_blob("same.txt", b"same")
+    blob = client.upload(c, "same.txt", Payload(content=b"same"), create_only=True)
+    assert blob["properties"]["content_length"] == 4
+    with pytest.raises(ConflictError, match="someone else"):
+        client.upload(c, "same.txt", Payload(content=b"different"), create_only=True)
+    assert oracle.download_blob("same.txt").readall() == b"same"
+
+
+def test_failed_commit_leaves_blob_unchanged_and_says_so(env):
+    client, oracle, c = env
+    oracle.upload_blob("keep.bin", b"old")
+    with pytest.raises(PreconditionFailedError) as info:
+        client.upload(c, "keep.bin", Payload(content=os.urandom(300_000)), etag='"0x1"', block_size=100_000, single_put_size=1000)
+    assert UNCOMMITTED_NOTE in info.value.msg
+    assert oracle.download_blob("keep.bin").readall() == b"old"
+
+
+def test_download_of_changed_blob_leaves_no_partial_file(env, tmp_path):
+    client, oracle, c = env
+    oracle.upload_blob("moving.bin", os.urandom(1024 * 1024))
+    stale = client.get_blob(c, "moving.bin")["properties"]
+    oracle.upload_blob("moving.bin", os.urandom(1024 * 1024), overwrite=True)
+    dest = tmp_path / "moving.bin"
+    with pytest.raises(PreconditionFailedError):
+        client.download(c, "moving.bin", str(dest), props=stale, chunk_size=256 * 1024)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_listing_follows_markers(env):
+    client, oracle, c = env
+    for i in range(5):
+        oracle.upload_blob("p/%d" % i, b"x", metadata={"i": str(i)})
+    pages = list(client.iter_blob_pages(c, prefix="p/", include=["metadata"], page_size=2))
+    assert [len(p["blobs"]) for p in pages] == [2, 2, 1]
+    assert pages[0]["blobs"][1]["metadata"] == {"i": "1"}
+    one = client.list_blobs(c, max_results=3)
+    assert len(one["blobs"]) == 3 and one["next_marker"]
+    rest = client.list_blobs(c, marker=one["next_marker"])
+    assert [b["name"] for b in rest["blobs"]] == ["p/3", "p/4"]
+
+
+def test_page_blob_is_sparse_and_append_appends(env):
+    client, oracle, c = env
+    data = b"A" * 512 + bytes(1024 * 1024) + b"B" * 512
+    client.upload(c, "d.vhd", Payload(content=data), blob_type="page")
+    ranges, _ = oracle.get_blob_client("d.vhd").get_page_ranges()
+    assert [(r["start"], r["end"]) for r in ranges] == [(0, 511), (len(data) - 512, len(data) - 1)]
+    assert oracle.download_blob("d.vhd").readall() == data
+    first = client.upload(c, "a.log", Payload(content=b"one\n"), blob_type="append")
+    client.upload(c, "a.log", Payload(content=b"one\ntwo\n"), blob_type="append", append_from=4, etag=first["properties"]["etag"])
+    assert oracle.download_blob("a.log").readall() == b"one\ntwo\n"
