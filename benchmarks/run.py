@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +43,9 @@ MiB = 1024 * 1024
 def run_child(cmd, env=None, cwd=None, stdin_data=None):
     """Run a command; return dict(wall, cpu, maxrss_mib, rc, out). rusage is the child's own (os.wait4)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE if stdin_data else None)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE if stdin_data else None
+    )
     if stdin_data:
         proc.stdin.write(stdin_data)
         proc.stdin.close()
@@ -89,7 +92,9 @@ def stat_of(samples, key):
 def write_playbook(path: Path, tasks: list[dict]):
     import yaml
 
-    path.write_text(yaml.safe_dump([{"name": "bench", "hosts": "localhost", "gather_facts": False, "tasks": tasks}], sort_keys=False))
+    path.write_text(
+        yaml.safe_dump([{"name": "bench", "hosts": "localhost", "gather_facts": False, "tasks": tasks}], sort_keys=False)
+    )
 
 
 def bench_per_task(az, work: Path, runs: int, ntasks: int):
@@ -100,16 +105,32 @@ def bench_per_task(az, work: Path, runs: int, ntasks: int):
     if "storage_blob_info" in modules:
         ours_task = {
             "name": "blob info",
-            "signet.azure.storage_blob_info": {"container": container, "endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY},
+            "signet.azure.storage_blob_info": {
+                "container": container,
+                "endpoint": az.blob_endpoint,
+                "account_name": DEV_ACCOUNT,
+                "account_key": DEV_KEY,
+            },
         }
         ours_label = "signet.azure.storage_blob_info"
     else:
         ours_task = {
             "name": "list",
-            "signet.azure.request": {"path": "/%s?restype=container&comp=list" % container, "endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY},
+            "signet.azure.request": {
+                "path": "/%s?restype=container&comp=list" % container,
+                "endpoint": az.blob_endpoint,
+                "account_name": DEV_ACCOUNT,
+                "account_key": DEV_KEY,
+            },
         }
         ours_label = "signet.azure.request"
-    uri_task = {"name": "uri", "ansible.builtin.uri": {"url": "%s/%s?restype=container&comp=list&%s" % (az.blob_endpoint, container, sas), "return_content": True}}
+    uri_task = {
+        "name": "uri",
+        "ansible.builtin.uri": {
+            "url": "%s/%s?restype=container&comp=list&%s" % (az.blob_endpoint, container, sas),
+            "return_content": True,
+        },
+    }
     pb_ours, pb_uri, pb_empty = work / "ours.yml", work / "uri.yml", work / "empty.yml"
     write_playbook(pb_ours, [ours_task] * ntasks)
     write_playbook(pb_uri, [uri_task] * ntasks)
@@ -117,7 +138,9 @@ def bench_per_task(az, work: Path, runs: int, ntasks: int):
     env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal"}, work)
 
     def play(pb):
-        return lambda: run_child([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(pb)], env=env, cwd=str(REPO))
+        return lambda: run_child(
+            [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(pb)], env=env, cwd=str(REPO)
+        )
 
     base = [play(pb_empty)()["wall"] for _ in range(3)]
     samples = alternate(ours_label, play(pb_ours), "ansible.builtin.uri", play(pb_uri), runs)
@@ -201,7 +224,9 @@ def _account_sas():
 
     from ansible_collections.signet.azure.plugins.module_utils._signing.sas import account_sas
 
-    return account_sas(DEV_ACCOUNT, DEV_KEY, "rl", "b", "sco", dt.datetime.utcnow() + dt.timedelta(hours=4), protocol="https,http")
+    return account_sas(
+        DEV_ACCOUNT, DEV_KEY, "rl", "b", "sco", dt.datetime.utcnow() + dt.timedelta(hours=4), protocol="https,http"
+    )
 
 
 def module_cmd(module: str, args: dict, work: Path):
@@ -211,51 +236,66 @@ def module_cmd(module: str, args: dict, work: Path):
     return [PY, "-m", "ansible_collections.signet.azure.plugins.modules.%s" % module, str(args_file)]
 
 
-def bench_transfer(az, work: Path, sizes, concurrencies, runs):
+def _ours_upload(cc, conn, container, work, env, src, name, conc, block):
+    args = dict(conn, container=container, name=name, src=str(src), overwrite="always", max_concurrency=conc, block_size=block, single_put_size=block)
+    r = run_child(module_cmd("storage_blob", args, work), env=env)
+    cc.delete_blob(name)
+    return r
+
+
+def _sdk_upload(cc, connstr, container, env, src, name, conc, block):
+    r = run_child(
+        [PY, str(DRIVERS / "sdk_transfer.py"), "upload", connstr, container, name, str(src), str(conc), str(block)], env=env
+    )
+    cc.delete_blob(name)
+    return r
+
+
+def _ours_download(conn, container, work, env, name, dest, conc, block):
+    if dest.exists():
+        dest.unlink()
+    args = dict(conn, container=container, name=name, dest=str(dest), overwrite="always", max_concurrency=conc, chunk_size=block)
+    return run_child(module_cmd("storage_blob_download", args, work), env=env)
+
+
+def _sdk_download(connstr, container, env, name, dest, conc, block):
+    if dest.exists():
+        dest.unlink()
+    return run_child(
+        [PY, str(DRIVERS / "sdk_transfer.py"), "download", connstr, container, name, str(dest), str(conc), str(block)], env=env
+    )
+
+
+def bench_transfer(az, work: Path, sizes, concurrencies, runs, block=8 * MiB):
     ensure_collection_link()
     env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
     container = "benchxfer"
-    _sdk_setup_container(az, container)
-    svc = _sdk_service(az)
-    cc = svc.get_container_client(container)
+    cc = _sdk_setup_container(az, container)
+    conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
+    dest = work / "dest.bin"
     results = []
     for size in sizes:
         src = work / ("src-%d.bin" % size)
         make_file(src, size)
         for conc in concurrencies:
-            block = 8 * MiB
-            conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
-
-            def ours_up(size=size, conc=conc, src=src):
-                name = "ours-%d-%d" % (size, conc)
-                r = run_child(module_cmd("storage_blob", dict(conn, container=container, name=name, src=str(src), overwrite="always", max_concurrency=conc, block_size=block), work), env=env)
-                cc.delete_blob(name)
-                return r
-
-            def sdk_up(size=size, conc=conc, src=src):
-                name = "sdk-%d-%d" % (size, conc)
-                r = run_child([PY, str(DRIVERS / "sdk_transfer.py"), "upload", az.connection_string, container, name, str(src), str(conc), str(block)], env=env)
-                cc.delete_blob(name)
-                return r
-
-            up = alternate("signet", ours_up, "sdk", sdk_up, runs)
-            # downloads: one blob uploaded by the SDK, read by both
+            up = alternate(
+                "signet",
+                partial(_ours_upload, cc, conn, container, work, env, src, "ours-%d-%d" % (size, conc), conc, block),
+                "sdk",
+                partial(_sdk_upload, cc, az.connection_string, container, env, src, "sdk-%d-%d" % (size, conc), conc, block),
+                runs,
+            )
+            # downloads: one blob uploaded by the SDK, read by both sides
             dl_name = "dl-%d" % size
             with open(src, "rb") as fh:
                 cc.upload_blob(dl_name, fh, overwrite=True, max_concurrency=4)
-            dest = work / "dest.bin"
-
-            def ours_down(conc=conc):
-                if dest.exists():
-                    dest.unlink()
-                return run_child(module_cmd("storage_blob_download", dict(conn, container=container, name=dl_name, dest=str(dest), force=True, max_concurrency=conc, chunk_size=block), work), env=env)
-
-            def sdk_down(conc=conc):
-                if dest.exists():
-                    dest.unlink()
-                return run_child([PY, str(DRIVERS / "sdk_transfer.py"), "download", az.connection_string, container, dl_name, str(dest), str(conc), str(block)], env=env)
-
-            down = alternate("signet", ours_down, "sdk", sdk_down, runs)
+            down = alternate(
+                "signet",
+                partial(_ours_download, conn, container, work, env, dl_name, dest, conc, block),
+                "sdk",
+                partial(_sdk_download, az.connection_string, container, env, dl_name, dest, conc, block),
+                runs,
+            )
             cc.delete_blob(dl_name)
             for direction, samples in (("upload", up), ("download", down)):
                 row = {"size_mib": size // MiB, "concurrency": conc, "direction": direction}
@@ -270,6 +310,8 @@ def bench_transfer(az, work: Path, sizes, concurrencies, runs):
                 row["ratio_cpu"] = row["signet"]["cpu_s"]["median"] / row["sdk"]["cpu_s"]["median"]
                 results.append(row)
         src.unlink()
+    if dest.exists():
+        dest.unlink()
     return results
 
 
@@ -291,7 +333,12 @@ def bench_noop_rerun(az, work: Path, size, runs):
             raise RuntimeError("rerun was not a no-op: %s" % r["out"])
         samples.append(r)
     src.unlink()
-    return {"size_mib": size // MiB, "seconds": stat_of(samples, "wall"), "cpu_s": stat_of(samples, "cpu"), "peak_rss_mib": stat_of(samples, "maxrss_mib")}
+    return {
+        "size_mib": size // MiB,
+        "seconds": stat_of(samples, "wall"),
+        "cpu_s": stat_of(samples, "cpu"),
+        "peak_rss_mib": stat_of(samples, "maxrss_mib"),
+    }
 
 
 def bench_listing(az, work: Path, nblobs, runs):
@@ -315,7 +362,10 @@ def bench_listing(az, work: Path, nblobs, runs):
     samples = alternate("signet", ours, "sdk", sdk, runs)
     row = {"blobs": nblobs}
     for side in ("signet", "sdk"):
-        row[side] = {"blobs_per_s": summary([nblobs / s["wall"] for s in samples[side]]), "peak_rss_mib": stat_of(samples[side], "maxrss_mib")}
+        row[side] = {
+            "blobs_per_s": summary([nblobs / s["wall"] for s in samples[side]]),
+            "peak_rss_mib": stat_of(samples[side], "maxrss_mib"),
+        }
     row["ratio"] = row["signet"]["blobs_per_s"]["median"] / row["sdk"]["blobs_per_s"]["median"]
     return row
 
@@ -329,14 +379,23 @@ def bench_batch(work: Path, njobs, runs):
         info = twin.info["batch"]
         env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
         env.update(twin.env)
-        args = {"batch_account": info["account"], "batch_endpoint": info["endpoint"], "batch_access_key": info["key"], "batch_auth": "shared_key"}
+        args = {
+            "batch_account": info["account"],
+            "batch_endpoint": info["endpoint"],
+            "batch_access_key": info["key"],
+            "batch_auth": "shared_key",
+        }
         samples = []
         for _ in range(runs):
             r = run_child(module_cmd("batch_job_info", args, work), env=env)
             if r["rc"] != 0:
                 raise RuntimeError(r["out"])
             samples.append(r)
-        return {"jobs": njobs, "jobs_per_s": summary([njobs / s["wall"] for s in samples]), "peak_rss_mib": stat_of(samples, "maxrss_mib")}
+        return {
+            "jobs": njobs,
+            "jobs_per_s": summary([njobs / s["wall"] for s in samples]),
+            "peak_rss_mib": stat_of(samples, "maxrss_mib"),
+        }
     finally:
         twin.stop()
 
@@ -349,7 +408,11 @@ def bench_footprint(work: Path):
     subprocess.run([PY, "-m", "venv", str(venv)], check=True)
     vpy = venv / "bin" / "python"
     core = [line for line in (REPO / "requirements-test.txt").read_text().splitlines() if line.startswith("ansible-core")]
-    subprocess.run([str(vpy), "-m", "pip", "install", "-q", *core, "-r", str(REPO / "requirements.txt")], check=True)
+    subprocess.run(
+        [str(vpy), "-m", "pip", "install", "-q", *core, "-r", str(REPO / "requirements.txt")],
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
     listing = subprocess.run([str(vpy), "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True)
     pkgs = [p["name"] for p in json.loads(listing.stdout) if p["name"].lower() not in ("pip", "setuptools", "wheel")]
     size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
@@ -365,8 +428,16 @@ def fmt(s, unit="", digits=2):
 def write_report(res: dict):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(res, indent=1))
-    lines = ["# signet.azure benchmark results", "", "Machine: %s, %s cores, Python %s. Run: %s. Mode: %s." % (platform.machine(), os.cpu_count(), platform.python_version(), res["date"], res["mode"]), ""]
-    lines.append("All figures are medians over the runs after a warm-up, the two sides alternated in one run; ratios are signet / other.")
+    lines = [
+        "# signet.azure benchmark results",
+        "",
+        "Machine: %s, %s cores, Python %s. Run: %s. Mode: %s."
+        % (platform.machine(), os.cpu_count(), platform.python_version(), res["date"], res["mode"]),
+        "",
+    ]
+    lines.append(
+        "All figures are medians over the runs after a warm-up, the two sides alternated in one run; ratios are signet / other."
+    )
     lines.append("")
     if "per_task" in res:
         pt = res["per_task"]
@@ -378,34 +449,78 @@ def write_report(res: dict):
             "| %s | %s |" % (pt["ours_label"], fmt(pt["ours_per_task_s"], " s", 3)),
             "| ansible.builtin.uri (same GET, SAS URL) | %s |" % fmt(pt["uri_per_task_s"], " s", 3),
             "",
-            "Ratio: **%.2f×** (goal %s). Playbook start-up, subtracted: %.2f s." % (pt["ratio_median"], pt["goal"], pt["playbook_overhead_s"]),
+            "Ratio: **%.2f×** (goal %s). Playbook start-up, subtracted: %.2f s."
+            % (pt["ratio_median"], pt["goal"], pt["playbook_overhead_s"]),
             "",
         ]
     if "transfer" in res:
-        lines += ["## Upload and download against Azurite (in-memory), vs azure-storage-blob", "", "| size | conc. | direction | signet MiB/s | SDK MiB/s | ratio | signet CPU s | SDK CPU s | CPU ratio | signet peak RSS MiB | SDK peak RSS MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "## Upload and download against Azurite (in-memory), vs azure-storage-blob",
+            "",
+            "| size | conc. | direction | signet MiB/s | SDK MiB/s | ratio | signet CPU s | SDK CPU s | CPU ratio | signet peak RSS MiB | SDK peak RSS MiB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in res["transfer"]:
             lines.append(
                 "| %d MiB | %d | %s | %.1f | %.1f | %.2f× | %.2f | %.2f | %.2f× | %.1f | %.1f |"
                 % (
-                    r["size_mib"], r["concurrency"], r["direction"], r["signet"]["mib_s"]["median"], r["sdk"]["mib_s"]["median"], r["ratio_mib_s"],
-                    r["signet"]["cpu_s"]["median"], r["sdk"]["cpu_s"]["median"], r["ratio_cpu"], r["signet"]["peak_rss_mib"]["median"], r["sdk"]["peak_rss_mib"]["median"],
+                    r["size_mib"],
+                    r["concurrency"],
+                    r["direction"],
+                    r["signet"]["mib_s"]["median"],
+                    r["sdk"]["mib_s"]["median"],
+                    r["ratio_mib_s"],
+                    r["signet"]["cpu_s"]["median"],
+                    r["sdk"]["cpu_s"]["median"],
+                    r["ratio_cpu"],
+                    r["signet"]["peak_rss_mib"]["median"],
+                    r["sdk"]["peak_rss_mib"]["median"],
                 )
             )
         lines += ["", "Goals: client CPU <= SDK (ratio <= 1), MiB/s >= 0.95× SDK, peak RSS <= 64 MiB.", ""]
     if "listing" in res:
         li = res["listing"]
-        lines += ["## Listing %d blobs" % li["blobs"], "", "signet.azure.storage_blob_info: %s blobs/s; azure-storage-blob: %s blobs/s; ratio **%.2f×**." % (fmt(li["signet"]["blobs_per_s"], "", 0), fmt(li["sdk"]["blobs_per_s"], "", 0), li["ratio"]), ""]
+        lines += [
+            "## Listing %d blobs" % li["blobs"],
+            "",
+            "signet.azure.storage_blob_info: %s blobs/s; azure-storage-blob: %s blobs/s; ratio **%.2f×**."
+            % (fmt(li["signet"]["blobs_per_s"], "", 0), fmt(li["sdk"]["blobs_per_s"], "", 0), li["ratio"]),
+            "",
+        ]
     if "noop" in res:
         no = res["noop"]
-        lines += ["## No-op rerun of an unchanged %d MiB upload (MD5 compare only)" % no["size_mib"], "", "%s, CPU %s, peak RSS %s." % (fmt(no["seconds"], " s"), fmt(no["cpu_s"], " s"), fmt(no["peak_rss_mib"], " MiB", 1)), ""]
+        lines += [
+            "## No-op rerun of an unchanged %d MiB upload (MD5 compare only)" % no["size_mib"],
+            "",
+            "%s, CPU %s, peak RSS %s." % (fmt(no["seconds"], " s"), fmt(no["cpu_s"], " s"), fmt(no["peak_rss_mib"], " MiB", 1)),
+            "",
+        ]
     if "batch" in res:
         ba = res["batch"]
-        lines += ["## Batch job listing from the twin (%d jobs, all pages)" % ba["jobs"], "", "%s jobs/s, peak RSS %s." % (fmt(ba["jobs_per_s"], "", 0), fmt(ba["peak_rss_mib"], " MiB", 1)), ""]
+        lines += [
+            "## Batch job listing from the twin (%d jobs, all pages)" % ba["jobs"],
+            "",
+            "%s jobs/s, peak RSS %s." % (fmt(ba["jobs_per_s"], "", 0), fmt(ba["peak_rss_mib"], " MiB", 1)),
+            "",
+        ]
     if "footprint" in res:
         fp = res["footprint"]
-        lines += ["## Install footprint", "", "A fresh venv with ansible-core and requirements.txt: **%d packages, %.0f MiB** (azure.azcollection's documented route: ~140 packages, ~2 GiB, see ../shared/research/anchors.md)." % (fp["packages"], fp["size_mib"]), "", "Packages: " + ", ".join(fp["package_names"]), ""]
+        lines += [
+            "## Install footprint",
+            "",
+            "A fresh venv with ansible-core and requirements.txt: **%d packages, %.0f MiB** (azure.azcollection's documented route: ~140 packages, ~2 GiB, see ../shared/research/anchors.md)."
+            % (fp["packages"], fp["size_mib"]),
+            "",
+            "Packages: " + ", ".join(fp["package_names"]),
+            "",
+        ]
     if "imports" in res:
-        lines += ["## Module import cost (python -X importtime, cumulative)", "", "| module | import s | heavy libraries imported |", "|---|---|---|"]
+        lines += [
+            "## Module import cost (python -X importtime, cumulative)",
+            "",
+            "| module | import s | heavy libraries imported |",
+            "|---|---|---|",
+        ]
         for mod, v in res["imports"].items():
             if "error" in v:
                 lines.append("| %s | error | |" % mod)

@@ -281,7 +281,10 @@ def test_classic_credential_through_ansible_runner(scenario, tmp_path, twin, ins
     info = twin.info.get("classic")
     if not info or "pem_file" not in info:
         pytest.skip("the twin's classic plugin publishes no management certificate yet")
-    read = lambda key: Path(info[key]).read_text()  # noqa: E731
+
+    def read(key: str) -> str:
+        return Path(info[key]).read_text()
+
     inputs = {
         "pem_with_key": {"subscription_id": info["subscription_id"], "management_certificate": read("pem_file")},
         "separate_key": {

@@ -165,6 +165,16 @@ def _finish(cert, key, chain, content_type) -> dict:
     return {"cert": cert, "key": key, "chain": chain, "content_type": content_type, "secret_value": secret_value}
 
 
+def _pfx_thumbprint(data: bytes, password: str | None) -> str | None:
+    """Thumbprint of a PFX's certificate (for a key-less PFX of CA certificates: the first one), or None."""
+    try:
+        _, cert, extra = pkcs12.load_key_and_certificates(data, password.encode("utf-8") if password else None)
+    except ValueError:
+        return None
+    cert = cert or (extra[0] if extra else None)
+    return _thumbprint(cert.public_bytes(serialization.Encoding.DER)) if cert else None
+
+
 def thumbprint_of_secret_value(value: str, content_type: str | None) -> str | None:
     """Upper-case hex thumbprint of the leaf certificate inside a secret value, or None.
 
@@ -188,13 +198,7 @@ def thumbprint_of_secret_value(value: str, content_type: str | None) -> str | No
             except ValueError:
                 continue
             if isinstance(data, dict) and data.get("data"):
-                try:
-                    _, cert, _ = pkcs12.load_key_and_certificates(
-                        base64.b64decode(data["data"]), (data.get("password") or "").encode("utf-8") or None
-                    )
-                except ValueError:
-                    return None
-                return _thumbprint(cert.public_bytes(serialization.Encoding.DER)) if cert else None
+                return _pfx_thumbprint(base64.b64decode(data["data"]), data.get("password"))
     if "-----BEGIN CERTIFICATE-----" in text:
         try:
             certs = x509.load_pem_x509_certificates(text.encode("utf-8"))
@@ -203,10 +207,10 @@ def thumbprint_of_secret_value(value: str, content_type: str | None) -> str | No
         return _thumbprint(certs[0].public_bytes(serialization.Encoding.DER)) if certs else None
     if content_type in (None, "", "application/x-pkcs12"):
         try:
-            _, cert, _ = pkcs12.load_key_and_certificates(base64.b64decode(text, validate=True), None)
+            raw = base64.b64decode(text, validate=True)
         except ValueError:
             return None
-        return _thumbprint(cert.public_bytes(serialization.Encoding.DER)) if cert else None
+        return _pfx_thumbprint(raw, None)
     return None
 
 
