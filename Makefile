@@ -9,6 +9,10 @@ SANITY_DIR := $(CURDIR)/build/sanity/ansible_collections/signet/azure
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_ARGS ?=
+# Sanity covers what the collection ships (galaxy.yml build_ignore drops the same paths): plugins, meta, roles,
+# playbooks, extensions, docs, changelogs, tests/unit and tests/integration/targets. The pytest-only harness
+# (tests/helpers, twin, reliability, ecosystem, the integration runners), tools/ and benchmarks/ are linted by ruff.
+SANITY_EXCLUDE := ^(tools|benchmarks|node_modules|\.ansible|tests/(helpers|twin|reliability|ecosystem|output))/|^tests/integration/[^/]+$$|^tests/(conftest\.py|__init__\.py)$$
 
 .PHONY: all venv demo test lint unit integration sanity sanity-2.16 ecosystem docs bench bench-smoke clean collection-link
 
@@ -51,7 +55,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 sanity: venv
 	@[ -f $(ANSIBLE_TEST_GET_PIP) ] || install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
 	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
-	git ls-files -co --exclude-standard -z | grep -zv -E '^(tools|benchmarks|node_modules|\.ansible)/' | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
+	git ls-files -co --exclude-standard -z | grep -zv -E '$(SANITY_EXCLUDE)' | tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
 	cd $(SANITY_DIR) && rm -rf node_modules build && git init -q && git add -A && \
 	  $(BIN)/ansible-test sanity --python 3.11 --venv --color no $(SANITY_ARGS)
 
@@ -67,7 +71,7 @@ $(VENV_216)/.stamp:
 sanity-2.16: venv $(VENV_216)/.stamp
 	$(VENV_216)/bin/python tools/get_pip_offline.py --install
 	rm -rf $(SANITY_216_DIR) && mkdir -p $(SANITY_216_DIR)
-	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_216_DIR)
+	git ls-files -co --exclude-standard -z | grep -zv -E '$(SANITY_EXCLUDE)' | tar --null -T - -cf - | tar -xf - -C $(SANITY_216_DIR)
 	cd $(SANITY_216_DIR) && rm -rf node_modules build && git init -q && git add -A && \
 	  PATH=$(VENV_216)/bin:$$PATH $(VENV_216)/bin/ansible-test sanity --python 3.11 --venv --color no $(SANITY_216_ARGS)
 

@@ -199,7 +199,7 @@ class BlobClient:
 
             def drain(block_until_below: int) -> None:
                 while len(pending) >= block_until_below and pending:
-                    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                    done = wait(list(pending), return_when=FIRST_COMPLETED).done
                     for fut in done:
                         item = pending.pop(fut)
                         result = fut.result()

@@ -47,17 +47,17 @@ def main() -> None:
             size += len(chunk)
         out = {"md5": base64.b64encode(md5.digest()).decode(), "sha256": sha.hexdigest(), "size": size}
     elif cmd == "blocks":
-        committed, _ = cc.get_blob_client(blob).get_block_list("committed")
+        committed = cc.get_blob_client(blob).get_block_list("committed")[0]
         out = {"count": len(committed), "id_lengths": sorted({len(b.id) for b in committed})}
     elif cmd == "pages":
-        ranges, _ = cc.get_blob_client(blob).get_page_ranges()
+        ranges = cc.get_blob_client(blob).get_page_ranges()[0]
         out = {"ranges": [[r["start"], r["end"]] for r in ranges]}
     elif cmd == "props":
         p = cc.get_blob_client(blob).get_blob_properties()
         cs = p.content_settings
         out = {
             "size": p.size,
-            "blob_type": str(p.blob_type).split(".")[-1],
+            "blob_type": str(p.blob_type).rsplit(".", maxsplit=1)[-1],
             "content_md5": base64.b64encode(cs.content_md5).decode() if cs.content_md5 else None,
             "content_type": cs.content_type,
             "cache_control": cs.cache_control,

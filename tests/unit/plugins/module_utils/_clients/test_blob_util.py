@@ -185,7 +185,7 @@ def test_bounded_runner_never_reads_more_than_workers_plus_one_ahead():
         return i * 2
 
     results = {}
-    BlobClient._bounded(items(), work, 4, on_done=lambda item, r: results.__setitem__(item, r))
+    BlobClient._bounded(items(), work, 4, on_done=results.__setitem__)
     assert results == {i: i * 2 for i in range(40)}
     assert alive_max[0] <= 5
 
