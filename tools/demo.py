@@ -28,8 +28,10 @@ from tests.helpers.servers import start_azurite  # noqa: E402
 
 
 def demo_parts() -> list[Path]:
-    """playbooks/demo.yml, then every playbooks/demo/*.yml that exists, sorted."""
-    return [REPO / "playbooks" / "demo.yml"] + sorted((REPO / "playbooks" / "demo").glob("*.yml"))
+    """playbooks/demo.yml, then every playbooks/demo/*.yml that exists: the main storage job first, then the rest."""
+    order = {"storage": 0, "keyvault": 1, "rotation": 2, "batch": 3, "classic": 4}
+    found = sorted((REPO / "playbooks" / "demo").glob("*.yml"), key=lambda p: (order.get(p.stem, 99), p.name))
+    return [REPO / "playbooks" / "demo.yml"] + found
 
 
 def write_main_playbook(path: Path, parts: list[Path]) -> None:
@@ -98,7 +100,8 @@ def main() -> int:
         main_pb = REPO / "build" / "demo-main.yml"
         parts = demo_parts()
         if twin is None:
-            parts = parts[:1]
+            # demo.yml and storage.yml need only Azurite
+            parts = [p for p in parts if p.name in ("demo.yml", "storage.yml")]
         write_main_playbook(main_pb, parts)
         print("demo: running %s" % ", ".join(str(p.relative_to(REPO)) for p in parts), flush=True)
         env.update(

@@ -30,8 +30,8 @@ def snapshot_pip_config(dest: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=True).stdout
     config = configparser.ConfigParser()
     for line in out.splitlines():
-        key, _, value = line.partition("=")
-        section, _, name = key.partition(".")
+        key, dummy, value = line.partition("=")
+        section, dummy, name = key.partition(".")
         if not name:
             continue
         section = "global" if section in (":env:", "global") else section

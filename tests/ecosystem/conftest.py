@@ -35,7 +35,9 @@ def module_names() -> list[str]:
 
 def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run a command, return the completed process (text output); never raises on a non-zero exit."""
-    return subprocess.run([str(c) for c in cmd], cwd=str(cwd or REPO), env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(c) for c in cmd], cwd=str(cwd or REPO), env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def clean_env(**extra: str) -> dict:

@@ -202,3 +202,24 @@ def test_keyvault_call_with_token_and_wrong_audience(env):
         wrong.get_secret("entra-it")
     assert exc.value.status == 401
     assert "https://vault.azure.net/.default" in exc.value.msg
+
+
+def test_revoked_token_is_renewed_once(env):
+    """Key Vault answers 401 for a revoked (or expired) cached token: the client drops it and retries once."""
+    app = env.info["entra"]["secret_app"]
+    auth = _auth(env, client_id=app["client_id"], client_secret=app["client_secret"])
+    client = KeyVaultClient(env.info["keyvault"]["vault_url"], Transport(auth, ca_bundle=env.ca_file))
+    client.set_secret("entra-renew", "v1")
+    first = auth.token()
+    env.control("/_twin/entra/revoke", {"token": first})
+    assert client.get_secret("entra-renew") is not None
+    assert auth.token() != first
+    statuses = [r["status"] for r in env.requests_log(host="vault") if r["method"] == "GET"]
+    assert statuses == [401, 200]
+    # a given access_token cannot be renewed: the 401 surfaces
+    fixed = KeyVaultClient(
+        env.info["keyvault"]["vault_url"], Transport(EntraAuth(VAULT, access_token=first), ca_bundle=env.ca_file)
+    )
+    with pytest.raises(AuthenticationError) as exc:
+        fixed.get_secret("entra-renew")
+    assert exc.value.status == 401

@@ -50,6 +50,7 @@ def test_molecule_scenario(tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
     )
     out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     assert proc.returncode == 0, out[-6000:]

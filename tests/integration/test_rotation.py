@@ -168,7 +168,7 @@ def test_rotation_leaf_intermediate_root_idempotent_and_check_mode(arm, tmp_path
     arm.control("/_twin/arm/reset", {})
     before = stored(arm)
     since = last_seq(arm)
-    rc, results, stdout, _ = run_role(arm, tmp_path / "check", check=True, diff=True)
+    rc, results, stdout, _stderr = run_role(arm, tmp_path / "check", check=True, diff=True)
     assert rc == 0, json.dumps(failures(results), indent=1)[:6000]
     rotated = task_result(results, "Rotate - update the cloud service (.cscfg thumbprints and osProfile.secrets)")
     assert rotated["changed"] is True
@@ -261,7 +261,7 @@ def test_lro_failed_fails_the_task_with_azure_reason(arm, tmp_path):
         "/_twin/arm/fail-next",
         {"code": "RoleInstanceStartupFailed", "message": "WebRole1_IN_0 could not load certificate server"},
     )
-    rc, results, _, _ = run_role(arm, tmp_path)
+    rc, results, _stdout, _stderr = run_role(arm, tmp_path)
     assert rc != 0
     failed = failures(results)
     assert failed and failed[0]["task"].endswith(
@@ -300,7 +300,7 @@ def test_another_operation_in_progress_is_refused(arm, tmp_path):
 
 def test_china_cloud_endpoints(arm, tmp_path):
     since = last_seq(arm)
-    rc, results, _, _ = run_role(arm, tmp_path, cloud="AzureChinaCloud")
+    rc, results, _stdout, _stderr = run_role(arm, tmp_path, cloud="AzureChinaCloud")
     assert rc == 0, json.dumps(failures(results), indent=1)[:6000]
     log = arm.requests_log(since=since)
     hosts = {e["host"] for e in log}

@@ -25,12 +25,18 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def run_id() -> str:
+    """Id of this test session, shared by the xdist controller and its workers (set when summary.py is imported by
+    tests/conftest.py, before the workers start), so that concurrent sessions never mix their counters."""
+    return os.environ.setdefault("SIGNET_RELIABILITY_RUN", "%d" % os.getpid())
+
+
 _STATE: dict = {"faults": 0, "bad_inputs": 0, "bad_inputs_failed": 0, "secrets": []}
 
 
 def _flush() -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    path = OUTPUT / ("stats-%s.json" % _worker())
+    path = OUTPUT / ("stats-%s-%s.json" % (run_id(), _worker()))
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(_STATE))
     os.replace(tmp, path)
@@ -107,6 +113,10 @@ def run_module(
 
     out = io.StringIO()
     outcome = "crash"
+    # a real module run is a fresh process: forget tokens and msal apps cached by an earlier in-process run
+    entra = sys.modules.get("ansible_collections.signet.azure.plugins.module_utils._auth.entra")
+    if entra is not None and hasattr(entra, "clear_token_cache"):
+        entra.clear_token_cache()
     try:
         from ansible.module_utils.common import warnings as _warnings
 

@@ -15,12 +15,13 @@ import json
 import time
 from pathlib import Path
 
-from tests.reliability import secret_scan
+from tests.reliability import _support, secret_scan
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "tests" / "output"
 REL_OUTPUT = OUTPUT / "reliability"
 _STATE: dict = {"start": None, "ran": False, "hits": None, "files": 0, "stats": {}}
+RUN_ID = _support.run_id()  # imported by the controller first: its workers inherit the id
 
 
 def _is_worker(config) -> bool:
@@ -50,7 +51,7 @@ def _recent(paths) -> list[Path]:
 
 def collect_stats() -> dict:
     total = {"faults": 0, "bad_inputs": 0, "secrets": []}
-    for f in _recent(REL_OUTPUT.glob("stats-*.json")):
+    for f in _recent(REL_OUTPUT.glob("stats-%s-*.json" % RUN_ID)):
         try:
             data = json.loads(f.read_text())
         except (OSError, ValueError):
@@ -81,14 +82,24 @@ def output_files() -> list[Path]:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if _is_worker(session.config) or not _ran_relevant(session):
+    if _is_worker(session.config):
         return
-    _STATE["ran"] = True
-    files = output_files()
-    hits = secret_scan.scan_files(files, session_secrets(session.config))
-    _STATE.update(hits=hits, files=len(files), stats=collect_stats())
-    if hits:
-        session.exitstatus = 1
+    try:
+        if not _ran_relevant(session):
+            return
+        _STATE["ran"] = True
+        files = output_files()
+        hits = secret_scan.scan_files(files, session_secrets(session.config))
+        _STATE.update(hits=hits, files=len(files), stats=collect_stats())
+        if hits:
+            session.exitstatus = 1
+    finally:
+        # the counters hold the session's (test-only) secrets: remove them once used
+        for f in REL_OUTPUT.glob("stats-%s-*.json" % RUN_ID):
+            try:
+                f.unlink()
+            except OSError:
+                pass
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -47,6 +47,7 @@ SECRET_OPTIONS = (
 )
 # hosts that point nowhere: anything not on 127.0.0.1 goes to a closed local port unless the case uses the twin
 DEAD_PROXY = "http://127.0.0.1:9"
+T = "twin"  # needs the Azure twin
 
 
 @dataclass
@@ -1102,6 +1103,172 @@ add(
     ),
 )
 
+
+# info and sync modules
+def sync_tree(rel: str, files: dict):
+    def patch(ctx, monkeypatch):
+        root = ctx.tmp / rel
+        for name, data in files.items():
+            p = root / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+
+    return patch
+
+
+def blobs_are(prefix: str, files: dict):
+    def check(ctx, result):
+        for name, data in files.items():
+            got = _support.blob_bytes(ctx.oracle, ctx.container, prefix + name)
+            assert got == data, "blob %r: %r" % (prefix + name, got)
+
+    return check
+
+
+def nothing_outside(rel: str):
+    def check(ctx, result):
+        inside = (ctx.tmp / rel).resolve()
+        stray = [p for p in ctx.tmp.rglob("*") if p.is_file() and inside not in p.resolve().parents and p.name == "evil.txt"]
+        assert not stray, "a blob name escaped the sync path: %s" % stray
+
+    return check
+
+
+TRAVERSAL = "x\\..\\..\\..\\evil.txt"  # the service maps a backslash to "/": the blob is x/../../../evil.txt
+SYNC_FILES = {"plain.txt": b"p", "with space.txt": b"s", "unicodé/日本.txt": b"u", "deep/a/b/c.txt": b"c"}
+add(
+    Case(
+        "blob_info_name_and_prefix",
+        "storage_blob_info",
+        lambda c: c.storage(container=c.container, name="a", prefix="b"),
+        match=("mutually exclusive",),
+        ref="6.3",
+    ),
+    Case(
+        "blob_info_snapshot_without_name",
+        "storage_blob_info",
+        lambda c: c.storage(container=c.container, snapshot="2020-01-01T00:00:00.0000000Z"),
+        match=("snapshot", "name"),
+        ref="6.3",
+    ),
+    Case(
+        "blob_info_max_results_zero",
+        "storage_blob_info",
+        lambda c: c.storage(container=c.container, max_results=0),
+        match=("max_results",),
+        ref="6.3",
+    ),
+    Case(
+        "blob_info_bad_container",
+        "storage_blob_info",
+        lambda c: c.storage(container="Bad_Container"),
+        match=("container",),
+        ref="6.3#26",
+    ),
+    Case(
+        "container_info_name_and_prefix",
+        "storage_container_info",
+        lambda c: c.storage(name="a", prefix="b"),
+        match=("mutually exclusive",),
+        ref="6.3",
+    ),
+    Case(
+        "sync_path_missing",
+        "storage_blob_sync",
+        lambda c: c.storage(container=c.container, path=str(c.tmp / "no-such-dir")),
+        match=("path",),
+        ref="6.6",
+    ),
+    Case(
+        "sync_path_is_file",
+        "storage_blob_sync",
+        lambda c: c.storage(container=c.container, path=c.file("afile", b"x")),
+        match=("path",),
+        ref="6.6",
+    ),
+    Case(
+        "sync_bad_container",
+        "storage_blob_sync",
+        lambda c: c.storage(container="Bad_Container", path=str(c.tmp)),
+        match=("container",),
+        ref="6.3#26",
+    ),
+    Case(
+        "sync_bad_direction",
+        "storage_blob_sync",
+        lambda c: c.storage(container=c.container, path=str(c.tmp), direction="sideways"),
+        match=("direction",),
+        ref="6.6",
+    ),
+    Case(
+        "sync_upload_names_ok",
+        "storage_blob_sync",
+        lambda c: c.storage(container=c.container, path=str(c.tmp / "tree"), prefix="p/"),
+        expect="ok",
+        patch=sync_tree("tree", SYNC_FILES),
+        check=blobs_are("p/", SYNC_FILES),
+        ref="6.3#29",
+    ),
+    Case(
+        "sync_check_mode_no_write",
+        "storage_blob_sync",
+        lambda c: c.storage(container=c.container, path=str(c.tmp / "tree")),
+        expect="ok",
+        check_mode=True,
+        no_writes=True,
+        patch=sync_tree("tree", SYNC_FILES),
+        ref="6.6#70",
+    ),
+    Case(
+        "sync_download_traversal",
+        "storage_blob_sync",
+        lambda c: c.storage(container=c.container, path=str(c.tmp / "down" / "inside"), direction="download"),
+        expect="either",
+        match=("outside", "path", "refus"),
+        patch=seq(seed_blob("ok.txt", b"ok"), seed_blob(TRAVERSAL, b"evil"), seed_file("down/inside/.keep", b"")),
+        check=nothing_outside("down/inside"),
+        ref="security",
+    ),
+)
+
+# batch and key vault info modules
+add(
+    Case(
+        "batch_task_bad_expand",
+        "batch_task_info",
+        lambda c: c.batch(job_id="any", expand=["everything"]),
+        match=("expand",),
+        needs=T,
+        ref="6.7",
+    ),
+    Case(
+        "batch_task_missing_job",
+        "batch_task_info",
+        lambda c: c.batch(job_id="no-such-job-" + uuid.uuid4().hex[:6]),
+        expect="either",
+        match=("job", "not", "404"),
+        needs=T,
+        ref="6.7",
+    ),
+    Case(
+        "kv_cert_info_version_without_name",
+        "keyvault_certificate_info",
+        lambda c: c.kv(version="0" * 32),
+        match=("version", "name"),
+        needs=T,
+        ref="6.7",
+    ),
+    Case(
+        "kv_cert_info_unknown",
+        "keyvault_certificate_info",
+        lambda c: c.kv(name="rel-none-" + uuid.uuid4().hex[:6]),
+        expect="either",
+        match=("not found", "404"),
+        needs=T,
+        ref="6.7",
+    ),
+)
+
 # downloads
 add(
     Case(
@@ -1175,7 +1342,6 @@ add(
 )
 
 # 6.2 certificates: classic management certificate (twin)
-T = "twin"
 
 
 def _cert(name):

@@ -134,6 +134,14 @@ def test_upload_faults(azurite, fault_proxy, oracle, container, storage_defaults
         "fail",
         retries=2,
     )
+    # persistent 429: a clean failure naming the throttling after 1 + retries attempts
+    case(
+        "u429all",
+        SMALL,
+        [dict(action="respond", method="PUT", status=429, count=50, headers={"Retry-After": "1"})],
+        "fail",
+        retries=1,
+    )
     # non-retryable statuses: exactly one attempt
     case("u400", SMALL, [dict(action="respond", method="PUT", status=400)], "fail")
     case("u403", SMALL, [dict(action="respond", method="PUT", status=403)], "fail")
@@ -196,6 +204,9 @@ def test_upload_faults(azurite, fault_proxy, oracle, container, storage_defaults
     for cid in ("u400", "u403", "u412", "u501"):
         g = put_groups(cid)
         check(cid, len(g) == 1 and len(g[0]) == 1, "a non-retryable status must be sent once, proxy saw %s" % [len(x) for x in g])
+    g = put_groups("u429all")
+    check("u429all", g and len(g[0]) == 2, "retries=1 should give 2 attempts, proxy saw %s" % [len(x) for x in g])
+    check("u429all", "429" in (results["u429all"]["result"].get("msg") or ""), "the failure should name the 429")
     g = put_groups("uresetall")
     check("uresetall", g and len(g[0]) == 2, "retries=1 after resets should give 2 attempts, proxy saw %s" % [len(x) for x in g])
     g = put_groups("ublkreset", "comp=block&")
@@ -278,3 +289,28 @@ def test_download_faults(azurite, fault_proxy, oracle, container, storage_defaul
         problems.append("d404: a 404 must not be retried, proxy saw %s" % [len(x) for x in g])
     if problems:
         pytest.fail("download fault cases failed:\n" + "\n".join(problems))
+
+
+def test_retry_after_is_capped(azurite, fault_proxy, container, monkeypatch):
+    """Retry-After: 100000 (research 6.5 #51): the wait is capped, never 28 hours. The delay the transport chose is
+    read from a recording sleep (nothing sleeps); the proxy counts the attempts."""
+    _support.require_module("storage_container_info")
+    from ansible_collections.signet.azure.plugins.module_utils import _transport
+
+    delays = []
+    original = _transport.Transport.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.sleep = delays.append
+
+    monkeypatch.setattr(_transport.Transport, "__init__", init)
+    fault_proxy.add("respond", method="GET", status=503, headers={"Retry-After": "100000"})
+    args = {"account_name": azurite.account, "account_key": azurite.key, "endpoint": fault_proxy.endpoint(), "retries": 2}
+    outcome, result, _ = _support.run_module("storage_container_info", args)
+    assert delays or outcome == "fail", "no retry and no failure"
+    if outcome == "fail":
+        assert "retry" in result.get("msg", "").lower() or "wait" in result.get("msg", "").lower(), result.get("msg")
+    else:
+        assert delays and max(delays) <= 300, "Retry-After 100000 was not capped: %s" % delays
+        assert len(fault_proxy.entries(method="GET")) == 2

@@ -211,9 +211,6 @@ def test_keyvault_throttling_honours_retry_after(twin):
 @pytest.mark.parametrize("cid", [pytest.param("token_503", marks=_known("token_503"))])
 def test_token_endpoint_503_is_retried(twin, monkeypatch, cid):
     _support.require_module("keyvault_secret_info")
-    from ansible_collections.signet.azure.plugins.module_utils._auth import entra
-
-    monkeypatch.setattr(entra, "_TOKEN_CACHE", {})
     info = twin.info
     twin.control("/_twin/faults", method="DELETE")
     twin.control(

@@ -66,7 +66,7 @@ def test_create_or_update_lro_and_patch_tags(arm_twin):
     assert poller.status() == "Succeeded"
     assert result.properties.provisioning_state == "Succeeded"
     assert result.properties.configuration == new_config
-    log = [e for e in arm_twin.requests_log(host="management", since=since)]
+    log = arm_twin.requests_log(host="management", since=since)
     assert any(e["method"] == "GET" and "/operations/" in e["path"] for e in log), log
     again = client.cloud_services.get(arm["resource_group"], arm["cloud_service"])
     assert again.properties.configuration == new_config
@@ -103,3 +103,78 @@ def test_lro_failure_armed_through_control_api(arm_twin):
     after = client.cloud_services.get(arm["resource_group"], arm["cloud_service"])
     assert after.properties.provisioning_state == "Failed"
     assert after.tags == {"env": "twin"}  # previous model restored
+
+
+def _raw(twin, method, path, token=True, **kwargs):
+    import requests
+
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = (
+            "Bearer " + twin.control("/_twin/entra/mint", {"resource": "https://management.azure.com/"})["access_token"]
+        )
+    return requests.request(
+        method,
+        "https://management.azure.com" + path,
+        headers=headers,
+        proxies=twin.proxies,
+        verify=twin.ca_file,
+        timeout=30,
+        **kwargs,
+    )
+
+
+def test_raw_error_shapes(arm_twin):
+    rid = arm_twin.info["arm"]["cloud_service_id"]
+    api = {"api-version": "2024-11-04"}
+    resp = _raw(arm_twin, "GET", rid, token=False, params=api)
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "AuthenticationFailed"
+    resp = _raw(arm_twin, "GET", rid, params={"api-version": "2015-01-01"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "InvalidApiVersionParameter"
+    assert _raw(arm_twin, "GET", rid).json()["error"]["code"] == "MissingApiVersionParameter"
+    got = _raw(arm_twin, "GET", rid, params=api)
+    body = got.json()
+    trimmed = {
+        "location": body["location"],
+        "properties": {"configuration": body["properties"]["configuration"], "osProfile": body["properties"]["osProfile"]},
+    }
+    resp = _raw(arm_twin, "PUT", rid, params=api, json=trimmed, headers={"If-Match": '"stale"'})
+    assert resp.status_code == 412 and resp.json()["error"]["code"] == "PreconditionFailed"
+    bad = json_copy(trimmed)
+    url = bad["properties"]["osProfile"]["secrets"][0]["vaultCertificates"][0]["certificateUrl"]
+    bad["properties"]["osProfile"]["secrets"][0]["vaultCertificates"][0]["certificateUrl"] = url.replace(
+        "/secrets/", "/certificates/"
+    )
+    resp = _raw(arm_twin, "PUT", rid, params=api, json=bad)
+    assert resp.status_code == 400 and "is not a valid versioned Key Vault Secret URL" in resp.json()["error"]["message"]
+    bad["properties"]["osProfile"]["secrets"][0]["vaultCertificates"][0]["certificateUrl"] = url.rsplit("/", 1)[0]
+    assert (
+        "is not a valid versioned Key Vault Secret URL"
+        in _raw(arm_twin, "PUT", rid, params=api, json=bad).json()["error"]["message"]
+    )
+    resp = _raw(arm_twin, "PATCH", rid, params=api, json={"properties": {}})
+    assert resp.status_code == 400
+    # a good PUT with the current etag is accepted as an LRO, and a second PUT meanwhile is refused
+    resp = _raw(arm_twin, "PUT", rid, params=api, json=trimmed, headers={"If-Match": got.headers["ETag"]})
+    assert resp.status_code == 200 and resp.headers["Retry-After"] == "1"
+    assert resp.json()["properties"]["provisioningState"] == "Updating" and resp.headers["ETag"] != got.headers["ETag"]
+    assert "packageUrl" not in resp.json()["properties"]
+    assert _raw(arm_twin, "PUT", rid, params=api, json=trimmed).status_code == 409
+    op = requests_get(arm_twin, resp.headers["Azure-AsyncOperation"])
+    assert op["status"] == "InProgress"
+    assert requests_get(arm_twin, resp.headers["Azure-AsyncOperation"])["status"] == "Succeeded"
+
+
+def json_copy(data):
+    import json
+
+    return json.loads(json.dumps(data))
+
+
+def requests_get(twin, url):
+    import requests
+
+    token = twin.control("/_twin/entra/mint", {"resource": "https://management.azure.com/"})["access_token"]
+    return requests.get(
+        url, headers={"Authorization": "Bearer " + token}, proxies=twin.proxies, verify=twin.ca_file, timeout=30
+    ).json()

@@ -91,7 +91,7 @@ def test_import_pfx_and_read_back(twin_env):
     # the backing secret holds the PFX (base64, no password) of the same certificate
     secret = SecretClient(_vault(twin_env), _cred(twin_env)).get_secret(name)
     assert secret.properties.content_type == "application/x-pkcs12" and secret.properties.managed
-    _, cert, _ = pkcs12.load_key_and_certificates(base64.b64decode(secret.value), None)
+    _key, cert, _chain = pkcs12.load_key_and_certificates(base64.b64decode(secret.value), None)
     assert cert.fingerprint(cert.signature_hash_algorithm.__class__()) is not None
     assert hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper() == app["thumbprint"]  # noqa: S324
 
@@ -104,7 +104,7 @@ def test_versions_paging_and_pem_import(twin_env):
         pem = fh.read()
     policy = CertificatePolicy.get_default()
     policy._content_type = CertificateContentType.pem
-    versions = {client.import_certificate(name, pem, policy=policy).properties.version for _ in range(3)}
+    versions = {client.import_certificate(name, pem, policy=policy).properties.version for _round in range(3)}
     assert len(versions) == 3
     assert {p.version for p in client.list_properties_of_certificate_versions(name)} == versions
     page = _raw(twin_env, "GET", "/certificates/%s/versions?api-version=%s&maxresults=1" % (name, API), _token(twin_env)).json()

@@ -71,6 +71,7 @@ def docs() -> dict:
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     try:
         data = json.loads(proc.stdout or "{}")

@@ -27,9 +27,13 @@ service, clear operations); ``state`` (GET: every stored resource with its write
 
 Seed data (``twin.json`` -> ``arm``): resource group ``signet-rg``, cloud service ``signet-cs`` in ``eastus`` with
 roles ``WebRole1`` and ``WorkerRole1``, each with .cscfg certificates ``server`` (leaf), ``intermediate`` and
-``root``, whose PFXs are imported into the Key Vault twin (vault ``signetkv``): the leaf as a certificate, the
-intermediate and root as secrets in the ``cloud_service_json`` form. ``arm.next`` describes a second, fresh chain
-(PFX files + passwords + thumbprints) for the *next* rotation.
+``root``, whose PFXs are imported into the Key Vault twin (public-cloud vault ``signetkv``, secret names
+``signet-cs-server`` / ``-intermediate`` / ``-root``) through the Key Vault plugin's own REST handler at seed time:
+the leaf as a certificate, the intermediate and root as secrets in the Cloud Services JSON form. ``arm.current``
+lists their thumbprints and versioned secret URLs; ``arm.next`` a second, fresh chain (``pfx_file``, ``password``,
+``thumbprint``, ``role``, ``store_as``) for the *next* rotation, plus ``stray`` (a certificate nobody expects, for
+mismatch tests). Without a Key Vault twin the seed secrets go to the ``keyvault_seed`` state namespace instead.
+ARM resources are shared by the three clouds (one subscription); certificate URLs of any cloud's vault resolve.
 """
 
 from __future__ import annotations
@@ -384,7 +388,8 @@ def _seed_cloud_service(state) -> dict:
                                     "name": "signet-fe",
                                     "properties": {
                                         "publicIPAddress": {
-                                            "id": f"/subscriptions/{sub}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.Network/publicIPAddresses/signet-ip"
+                                            "id": f"/subscriptions/{sub}/resourceGroups/{RESOURCE_GROUP}/providers/"
+                                            "Microsoft.Network/publicIPAddresses/signet-ip"
                                         }
                                     },
                                 }

@@ -168,7 +168,7 @@ def _finish(cert, key, chain, content_type) -> dict:
 def _pfx_thumbprint(data: bytes, password: str | None) -> str | None:
     """Thumbprint of a PFX's certificate (for a key-less PFX of CA certificates: the first one), or None."""
     try:
-        _, cert, extra = pkcs12.load_key_and_certificates(data, password.encode("utf-8") if password else None)
+        _key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode("utf-8") if password else None)
     except ValueError:
         return None
     cert = cert or (extra[0] if extra else None)
@@ -493,7 +493,9 @@ class KeyVault(Plugin):
         return _error(
             404,
             code,
-            f"A {label} with (name/id) {ident} was not found in this key vault. If you recently deleted this {label} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182",
+            f"A {label} with (name/id) {ident} was not found in this key vault. If you recently deleted this {label} you "
+            f"may be able to recover it using the correct recovery command. For help resolving this issue, please see "
+            f"https://go.microsoft.com/fwlink/?linkid=2125182",
         )
 
     def _deleted_conflict(self, kind: str, name: str) -> Response:

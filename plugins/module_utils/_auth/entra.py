@@ -384,6 +384,17 @@ class EntraAuth(AuthScheme):
         self._publish(token)
         return token
 
+    def invalidate(self) -> bool:
+        """Forget the cached token of this credential and scope (after a 401: expired or revoked). Returns False
+        for a given ``access_token``, which cannot be renewed."""
+        if self.kind in (None, "access_token"):
+            return False
+        with _LOCK:
+            _TOKEN_CACHE.pop(self._cache_key(), None)
+            # msal keeps its own cache in the application object: drop it too
+            _APP_CACHE.pop(self._cache_key()[:4], None)
+        return True
+
     def _publish(self, token: str) -> None:
         self.last_token_claims = jwt_claims(token)
         if self.on_token:

@@ -159,12 +159,20 @@ class KeyVaultClient:
     def _url(self, *parts: str) -> str:
         return self.vault_url + "/" + "/".join(quote(p, safe="") for p in parts)
 
+    def _send(self, method: str, url: str, action: str, **kwargs):
+        """One request; a 401 gets one retry with a fresh token (the cached one may have expired or been revoked)."""
+        try:
+            return self.transport.request(method, url, action=action, **kwargs)
+        except AuthenticationError as exc:
+            invalidate = getattr(self.transport.auth, "invalidate", None)
+            if exc.status != 401 or not callable(invalidate) or not invalidate():
+                raise
+            return self.transport.request(method, url, action=action, **kwargs)
+
     def _call(self, method: str, parts: tuple, action: str, *, json_body=None, expected=(200,), params=None):
         query = {"api-version": self.api_version}
         query.update(params or {})
-        resp = self.transport.request(
-            method, self._url(*parts), params=query, json_body=json_body, expected_status=expected, action=action
-        )
+        resp = self._send(method, self._url(*parts), action, params=query, json_body=json_body, expected_status=expected)
         return resp.json() if resp.content else {}
 
     def _get_or_none(self, parts: tuple, action: str):
@@ -183,7 +191,7 @@ class KeyVaultClient:
             next_url = data["nextLink"]
             if urlsplit(next_url).hostname != urlsplit(self.vault_url).hostname:
                 raise OperationFailedError("%s: nextLink points at another host; refusing to send the token there" % action)
-            data = self.transport.request("GET", next_url, action=action).json()
+            data = self._send("GET", next_url, action).json()
             items.extend(data.get("value") or [])
         return items
 

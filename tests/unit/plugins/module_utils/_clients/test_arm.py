@@ -87,7 +87,7 @@ def test_azure_async_operation_polled_then_final_get():
 
 
 def test_location_only_202_then_200():
-    c, t, _ = client(
+    c, t, _clock = client(
         [
             ("PUT", RID, Resp(202, None, {"Location": BASE + "/loc/1"})),
             ("GET", "/loc/1", Resp(202, None)),
@@ -99,7 +99,7 @@ def test_location_only_202_then_200():
 
 
 def test_no_header_polls_the_resource():
-    c, _, _ = client(
+    c, _t, _clock = client(
         [
             ("PUT", RID, Resp(200, {"properties": {"provisioningState": "Updating"}})),
             ("GET", RID, Resp(200, {"properties": {"provisioningState": "Updating"}})),
@@ -110,7 +110,7 @@ def test_no_header_polls_the_resource():
 
 
 def test_foreign_polling_host_is_refused():
-    c, t, _ = client([("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": "https://evil.example.com/op"}))])
+    c, t, _clock = client([("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": "https://evil.example.com/op"}))])
     with pytest.raises(OperationFailedError, match="refusing to send the token"):
         c.put(RID, {})
     assert len(t.sent) == 1
@@ -128,7 +128,9 @@ def test_foreign_polling_host_is_refused():
     ],
 )
 def test_terminal_failures(body, match):
-    c, _, _ = client([("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": BASE + "/op/2"})), ("GET", "/op/2", Resp(200, body))])
+    c, _t, _clock = client(
+        [("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": BASE + "/op/2"})), ("GET", "/op/2", Resp(200, body))]
+    )
     with pytest.raises(OperationFailedError, match=match) as err:
         c.put(RID, {})
     if body.get("error"):
@@ -136,7 +138,7 @@ def test_terminal_failures(body, match):
 
 
 def test_deadline():
-    c, _, _ = client(
+    c, _t, _clock = client(
         [
             ("PUT", RID, Resp(201, {}, {"Azure-AsyncOperation": BASE + "/op/3", "Retry-After": "40"})),
             ("GET", "/op/3", Resp(200, {"status": "InProgress"}, {"Retry-After": "40"})),
@@ -147,7 +149,7 @@ def test_deadline():
 
 
 def test_put_not_resent_when_the_reread_shows_the_update_started():
-    c, t, _ = client(
+    c, t, _clock = client(
         [
             ("PUT", RID, TransportError("PUT: connection reset")),
             ("GET", RID, Resp(200, {"properties": {"provisioningState": "Updating", "configuration": "new"}})),
@@ -156,11 +158,11 @@ def test_put_not_resent_when_the_reread_shows_the_update_started():
     )
     result = c.put(RID, {}, started=lambda body: body["properties"]["configuration"] == "new")
     assert result["properties"]["provisioningState"] == "Succeeded"
-    assert [m for m, *_ in t.sent].count("PUT") == 1
+    assert [sent[0] for sent in t.sent].count("PUT") == 1
 
 
 def test_put_retried_when_the_update_did_not_start():
-    c, t, _ = client(
+    c, t, _clock = client(
         [
             ("PUT", RID, AzureRestError("boom", status=503)),
             ("GET", RID, Resp(200, {"properties": {"provisioningState": "Succeeded", "configuration": "old"}})),
@@ -168,11 +170,11 @@ def test_put_retried_when_the_update_did_not_start():
         ]
     )
     c.put(RID, {}, started=lambda body: body["properties"]["configuration"] == "new")
-    assert [m for m, *_ in t.sent].count("PUT") == 2
+    assert [sent[0] for sent in t.sent].count("PUT") == 2
 
 
 def test_client_errors_are_not_retried():
-    c, t, _ = client([("PUT", RID, AzureRestError("precondition", status=412))])
+    c, t, _clock = client([("PUT", RID, AzureRestError("precondition", status=412))])
     with pytest.raises(AzureRestError, match="precondition"):
         c.put(RID, {})
     assert len(t.sent) == 1

@@ -60,7 +60,10 @@ def test_value_forms(cert_and_key):
 
 def test_verify_detects_a_lost_update():
     plan = {
-        "configuration": '<ServiceConfiguration><Role name="R"><Certificates><Certificate name="c" thumbprint="%s"/></Certificates></Role></ServiceConfiguration>'
+        "configuration": (
+            '<ServiceConfiguration><Role name="R"><Certificates><Certificate name="c" thumbprint="%s"/>'
+            "</Certificates></Role></ServiceConfiguration>"
+        )
         % ("A" * 40),
         "os_profile": {
             "secrets": [
