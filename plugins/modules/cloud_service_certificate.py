@@ -91,7 +91,7 @@ options:
     description: Seconds between status polls when ARM sends no C(Retry-After).
     type: int
     default: 15
-  api_version:
+  arm_api_version:
     description: ARM API version of C(Microsoft.Compute/cloudServices).
     type: str
     default: "2024-11-04"
@@ -233,7 +233,7 @@ def main():
                 wait=dict(type="bool", default=True),
                 wait_timeout=dict(type="int", default=3600),
                 poll_interval=dict(type="int", default=15),
-                api_version=dict(type="str", default="2024-11-04"),
+                arm_api_version=dict(type="str", default="2024-11-04"),
             )
         )
     )

@@ -26,12 +26,12 @@ options:
     required: true
   resolve_thumbprints:
     description:
-      - Read each O(name)'s C(osProfile.secrets) certificate from Key Vault and return its thumbprint in
+      - Read the secret behind each C(osProfile.secrets) certificate URL from Key Vault and return its thumbprint in
         RV(secrets). Needs C(get) permission on the vault's secrets.
       - URLs of another cloud's Key Vault are not read (their thumbprint stays V(null)).
     type: bool
     default: false
-  api_version:
+  arm_api_version:
     description: ARM API version of C(Microsoft.Compute/cloudServices).
     type: str
     default: "2024-11-04"
@@ -143,7 +143,7 @@ def main():
                 resource_group=dict(type="str", required=True),
                 name=dict(type="str", required=True),
                 resolve_thumbprints=dict(type="bool", default=False),
-                api_version=dict(type="str", default="2024-11-04"),
+                arm_api_version=dict(type="str", default="2024-11-04"),
             )
         )
     )

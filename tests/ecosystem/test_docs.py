@@ -33,7 +33,6 @@ def test_links_yml():
 def test_guide_label(page):
     """antsibull-docs wants every label of a guide to start with ansible_collections.signet.azure.docsite."""
     labels = re.findall(r"^\.\. _([^:]+):", page.read_text(), flags=re.M)
-    assert labels, "%s has no label to link to" % page.name
     bad = [label for label in labels if not label.startswith("ansible_collections.signet.azure.docsite.")]
     assert not bad, "%s: labels %s must start with ansible_collections.signet.azure.docsite." % (page.name, bad)
 

@@ -261,7 +261,7 @@ class CloudServiceClient:
 
 
 def cloud_service_client(module, poll_interval: float = 15.0) -> tuple[CloudServiceClient, str]:
-    """``(client, resource_id)`` for a module with the entra options plus ``resource_group``, ``name``, ``api_version``.
+    """``(client, resource_id)`` for a module with the entra options plus ``resource_group``, ``name``, ``arm_api_version``.
 
     ARM requests carry a token for the cloud's ARM resource, Key Vault reads a token for its vault resource (both
     through ``_auth/entra.entra_auth_for``, honouring ``cloud`` and ``cloud_endpoints``). Raises ConfigError.
@@ -277,7 +277,7 @@ def cloud_service_client(module, poll_interval: float = 15.0) -> tuple[CloudServ
     arm = ArmClient(
         module.transport(entra_auth_for(module, "arm_resource")),
         endpoints["resource_manager"],
-        p["api_version"],
+        p["arm_api_version"],
         poll_interval=poll_interval,
     )
     client = CloudServiceClient(

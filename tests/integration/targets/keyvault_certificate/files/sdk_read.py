@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test-only oracle: read a certificate with Microsoft's azure-keyvault-certificates through the twin.
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test-only: write the certificates the Key Vault targets need into a directory and print their facts as JSON.
 
