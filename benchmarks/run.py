@@ -237,7 +237,16 @@ def module_cmd(module: str, args: dict, work: Path):
 
 
 def _ours_upload(cc, conn, container, work, env, src, name, conc, block):
-    args = dict(conn, container=container, name=name, src=str(src), overwrite="always", max_concurrency=conc, block_size=block, single_put_size=block)
+    args = dict(
+        conn,
+        container=container,
+        name=name,
+        src=str(src),
+        overwrite="always",
+        max_concurrency=conc,
+        block_size=block,
+        single_put_size=block,
+    )
     r = run_child(module_cmd("storage_blob", args, work), env=env)
     cc.delete_blob(name)
     return r

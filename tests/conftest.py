@@ -39,4 +39,16 @@ def twin(tmp_path_factory):
 
 # Reliability suite (issue 10): session-end secret scan over every kept output, and the summary line. These hooks must
 # be in the root conftest so that the xdist controller runs them (see tests/reliability/summary.py).
-from tests.reliability.summary import pytest_sessionfinish, pytest_sessionstart, pytest_terminal_summary  # noqa: E402,F401
+from tests.reliability import summary as _reliability  # noqa: E402
+
+
+def pytest_sessionstart(session):
+    _reliability.pytest_sessionstart(session)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _reliability.pytest_sessionfinish(session, exitstatus)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    _reliability.pytest_terminal_summary(terminalreporter, exitstatus, config)

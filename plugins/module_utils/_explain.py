@@ -79,10 +79,7 @@ def diff_strings_to_sign(server: str, ours: str, scheme: str = "SharedKey") -> d
         same = s == o
         if not same and first is None:
             first = i
-        rows.append(
-            "%s %2d %-22s server=%r ours=%r"
-            % (" " if same else ">", i + 1, labels[i], s, o)
-        )
+        rows.append("%s %2d %-22s server=%r ours=%r" % (" " if same else ">", i + 1, labels[i], s, o))
     result = {"server_string_to_sign": server, "client_string_to_sign": ours, "string_to_sign_diff": rows}
     if first is not None:
         lbl = labels[first]

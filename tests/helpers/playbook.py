@@ -45,8 +45,16 @@ def ansible_env(extra: dict | None = None, tmp: Path | None = None) -> dict:
     return env
 
 
-def run_playbook(playbook: Path, extra_vars: dict | None = None, env: dict | None = None, check: bool = False,
-                 diff: bool = False, verbosity: int = 0, tmp: Path | None = None, timeout: int = 600):
+def run_playbook(
+    playbook: Path,
+    extra_vars: dict | None = None,
+    env: dict | None = None,
+    check: bool = False,
+    diff: bool = False,
+    verbosity: int = 0,
+    tmp: Path | None = None,
+    timeout: int = 600,
+):
     """Run a playbook on localhost.
 
     Returns ``(returncode, results, stdout, stderr)``; ``results`` is the list written by the results_file callback:

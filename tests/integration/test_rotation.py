@@ -310,3 +310,29 @@ def test_china_cloud_endpoints(arm, tmp_path):
     after = stored(arm)
     assert all(u.startswith("https://signetkv.vault.azure.cn/secrets/") for u in urls(after)), urls(after)
     assert after["properties"]["configuration"].count(arm.info["arm"]["next"]["root"]["thumbprint"]) == 2
+
+
+def test_put_is_never_sent_twice_once_accepted(arm, tmp_path):
+    """A response lost after ARM accepted the PUT (truncated) is followed, not re-sent; a PUT that never reached ARM
+    (connection reset) is sent again after a re-read shows that nothing started."""
+    nxt = arm.info["arm"]["next"]
+    # Key Vault must hold the new versions: the role uploads them (idempotent), then the service is restored
+    rc, results, _stdout, _stderr = run_role(arm, tmp_path / "upload")
+    assert rc == 0, json.dumps(failures(results), indent=1)[:6000]
+    wanted = task_result(results, "Rotate - update the cloud service (.cscfg thumbprints and osProfile.secrets)")["invocation"][
+        "module_args"
+    ]["certificates"]
+    wanted = [{k: c[k] for k in ("name", "thumbprint", "certificate_url")} for c in wanted]
+
+    for action, puts in (("truncate", 1), ("reset", 2)):
+        arm.control("/_twin/arm/reset", {})
+        arm.add_fault(host="^management\\.azure\\.com$", method="PUT", action=action, count=1)
+        since = last_seq(arm)
+        rc, result = run_module(arm, tmp_path, wanted)
+        assert rc == 0, (action, result.get("msg"))
+        assert result["changed"] is True
+        sent = [e for e in arm.requests_log(since=since) if e["method"] == "PUT" and e["host"] == "management.azure.com"]
+        assert len(sent) == puts, (action, sent)
+        body = stored(arm)
+        assert body["properties"]["provisioningState"] == "Succeeded"
+        assert body["properties"]["configuration"].count(nxt["server"]["thumbprint"]) == 2

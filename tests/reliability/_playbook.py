@@ -60,7 +60,7 @@ def run_forks(name: str, tmp_path: Path, hosts: list[str], tasks: list[dict], en
     full_env = ansible_env(env, tmp_path)
     full_env["SIGNET_RESULTS_FILE"] = str(results_file)
     cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-f", str(forks), "-vvvv", str(playbook)]
-    proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600, cwd=str(REPO))
+    proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600, cwd=str(REPO), check=False)
     _support.save_output("%s.log" % name, proc.stdout + "\n----- stderr -----\n" + proc.stderr)
     results = json.loads(results_file.read_text()) if results_file.exists() else []
     _support.save_output("%s.results.json" % name, json.dumps(results, default=str))

@@ -173,8 +173,8 @@ def _parse_head(head: bytes) -> tuple[str, dict]:
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if ":" in line:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
     return first, headers
 
 

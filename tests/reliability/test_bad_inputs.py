@@ -710,6 +710,15 @@ add(
     ),
 )
 
+
+def _container_args(name: str):
+    return lambda c: c.storage(name=name)
+
+
+def _roundtrip_args(name: str):
+    return lambda c: c.storage(container=c.container, name=name, content="content of " + name)
+
+
 # 6.3 container names
 BAD_CONTAINERS = {
     "mixed_underscore": "My_Container",
@@ -727,7 +736,7 @@ for _cid, _name in BAD_CONTAINERS.items():
         Case(
             "container_" + _cid,
             "storage_container",
-            (lambda n: lambda c: c.storage(name=n))(_name),
+            _container_args(_name),
             match=("name", "container"),
             ref="6.3#26",
         )
@@ -831,7 +840,7 @@ for _cid, _name in UNICODE_NAMES.items():
         Case(
             "blob_roundtrip_" + _cid,
             "storage_blob",
-            (lambda n: lambda c: c.storage(container=c.container, name=n, content="content of " + n))(_name),
+            _roundtrip_args(_name),
             expect="ok",
             check=blob_is(_name, ("content of " + _name).encode("utf-8")),
             ref="6.3#29-32",
@@ -2149,8 +2158,10 @@ add(
 # They run and are marked xfail(strict=True): the day the bug is fixed the XPASS fails the suite, so the entry must be
 # removed. SIGNET_RELIABILITY_STRICT=1 turns them into plain failures.
 KNOWN_BUGS = {
-    "cert_garbage_file": "_certs.load_bundle: a file that is neither PEM nor PFX/DER gets 'cannot open the PFX ...: it needs a password' (misleading; should say it is not a certificate and name the option)",
-    "cert_empty_file": "_certs.load_bundle: an empty certificate file gets 'cannot open the PFX ...: it needs a password' (misleading; should say the file is empty and name the option)",
+    "cert_garbage_file": "_certs.load_bundle: a file that is neither PEM nor PFX/DER gets 'cannot open the PFX ...: "
+    "it needs a password' (misleading; should say it is not a certificate and name the option)",
+    "cert_empty_file": "_certs.load_bundle: an empty certificate file gets 'cannot open the PFX ...: it needs a "
+    "password' (misleading; should say the file is empty and name the option)",
 }
 
 

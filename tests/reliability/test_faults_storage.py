@@ -307,7 +307,7 @@ def test_retry_after_is_capped(azurite, fault_proxy, container, monkeypatch):
     monkeypatch.setattr(_transport.Transport, "__init__", init)
     fault_proxy.add("respond", method="GET", status=503, headers={"Retry-After": "100000"})
     args = {"account_name": azurite.account, "account_key": azurite.key, "endpoint": fault_proxy.endpoint(), "retries": 2}
-    outcome, result, _ = _support.run_module("storage_container_info", args)
+    outcome, result, _output = _support.run_module("storage_container_info", args)
     assert delays or outcome == "fail", "no retry and no failure"
     if outcome == "fail":
         assert "retry" in result.get("msg", "").lower() or "wait" in result.get("msg", "").lower(), result.get("msg")

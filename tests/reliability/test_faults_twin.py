@@ -127,7 +127,7 @@ def test_cloud_service_put_never_repeated(arm, cid, faults, max_puts, expect):
     _support.require_module("cloud_service_certificate")
     twin = arm
     info = twin.info
-    before_tps, _ = _server_thumbprints(twin)
+    before_tps, _state = _server_thumbprints(twin)
     wanted = info["arm"]["current"]["intermediate"]["thumbprint"]
     if faults == "fail-next":
         twin.control("/_twin/arm/fail-next", {"code": "RelLroFailed", "message": "injected LRO failure", "status": "Failed"})
@@ -161,7 +161,7 @@ def test_cloud_service_put_never_repeated(arm, cid, faults, max_puts, expect):
     else:
         assert tps in ({wanted}, before_tps), "%s: inconsistent state after a failure: %s" % (cid, tps)
     if cid.startswith("put_429"):
-        attempts = [e for e in puts]
+        attempts = list(puts)
         assert len(attempts) == 2 and attempts[1]["time"] - attempts[0]["time"] >= 1.0 - EPS, "Retry-After not honoured: %s" % [
             e["time"] for e in attempts
         ]
@@ -226,7 +226,7 @@ def test_token_endpoint_503_is_retried(twin, monkeypatch, cid):
     )
     since = _last_seq(twin)
     try:
-        outcome, result, _ = _support.run_module(
+        outcome, result, _output = _support.run_module(
             "keyvault_secret_info",
             dict(
                 _entra(info),
@@ -258,7 +258,7 @@ def test_batch_500_then_200(twin):
     )
     since = _last_seq(twin)
     try:
-        outcome, result, _ = _support.run_module(
+        outcome, result, _output = _support.run_module(
             "batch_job_info",
             {
                 "batch_account": b["account"],

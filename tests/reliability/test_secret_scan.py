@@ -118,6 +118,8 @@ def test_failure_classes_leak_nothing(azurite, twin, oracle, container, tmp_path
     classic = {"subscription_id": info["classic"]["subscription_id"], "management_certificate_path": info["classic"]["pfx_file"]}
     batch = {"batch_account": info["batch"]["account"], "batch_endpoint": info["batch"]["endpoint"], "batch_auth": "shared_key"}
     kv_name = "sentinel-" + uuid.uuid4().hex[:8]
+    nxt = info["arm"]["next"]["stray"]
+    sentinels.append(nxt["password"])
     tasks = [
         ("storage_wrong_key", "storage_container_info", dict(store, account_key=wrong_key)),
         ("storage_key_ok", "storage_blob", dict(store, account_key=azurite.key, container=container, name="s.txt", content="x")),
@@ -160,6 +162,39 @@ def test_failure_classes_leak_nothing(azurite, twin, oracle, container, tmp_path
         ("kv_set", "keyvault_secret", dict(entra, vault_name="signetkv", name=kv_name, value=kv_value)),
         ("kv_read", "keyvault_secret_info", dict(entra, vault_name="signetkv", name=kv_name)),
         ("kv_set_extra_param", "keyvault_secret", dict(entra, vault_name="signetkv", name=kv_name, value=kv_value, bogus=1)),
+        (
+            "kv_cert_wrong_password",
+            "keyvault_certificate",
+            dict(
+                entra,
+                vault_name="signetkv",
+                name=kv_name + "-c",
+                certificate_path=nxt["pfx_file"],
+                certificate_password=wrong_pfx_password,
+            ),
+        ),
+        (
+            "kv_cert_import_ok",
+            "keyvault_certificate",
+            dict(
+                entra,
+                vault_name="signetkv",
+                name=kv_name + "-c",
+                certificate_path=nxt["pfx_file"],
+                certificate_password=nxt["password"],
+            ),
+        ),
+        (
+            "cs_info_ok",
+            "cloud_service_info",
+            dict(
+                entra,
+                subscription_id=info["subscription_id"],
+                resource_group="signet-rg",
+                name="signet-cs",
+                resolve_thumbprints=True,
+            ),
+        ),
     ]
     runnable = [t for t in tasks if _support.module_exists(t[1])]
     results = run_cases(
@@ -179,6 +214,8 @@ def test_failure_classes_leak_nothing(azurite, twin, oracle, container, tmp_path
         "batch_ok",
         "kv_set",
         "kv_read",
+        "kv_cert_import_ok",
+        "cs_info_ok",
     }
     wrong = [
         (cid, results[cid]["status"], results[cid]["result"].get("msg"))

@@ -68,7 +68,7 @@ def _assert_clean(seen: list[dict], scenario: str) -> None:
 
 def test_tempfiles_success(twin, recorder):
     _support.require_module("classic_storage_account_info")
-    outcome, result, _ = _support.run_module("classic_storage_account_info", _classic_args(twin, timeout=10), env=twin.env)
+    outcome, result, _output = _support.run_module("classic_storage_account_info", _classic_args(twin, timeout=10), env=twin.env)
     assert outcome == "exit", result.get("msg")
     _assert_clean(recorder, "success")
 
@@ -76,7 +76,7 @@ def test_tempfiles_success(twin, recorder):
 def test_tempfiles_service_failure(twin, recorder):
     _support.require_module("classic_storage_account_info")
     args = _classic_args(twin, management_certificate_path=twin.info["classic"]["unregistered_pem_file"], timeout=10)
-    outcome, result, _ = _support.run_module("classic_storage_account_info", args, env=twin.env)
+    outcome, result, _output = _support.run_module("classic_storage_account_info", args, env=twin.env)
     assert outcome == "fail" and "403" in result.get("msg", ""), result.get("msg")
     _assert_clean(recorder, "403 failure")
 
@@ -85,7 +85,9 @@ def test_tempfiles_timeout(twin, recorder):
     _support.require_module("classic_storage_account_info")
     twin.add_fault(host=r"^management\.core\.windows\.net$", action="delay", delay=2.5, count=1)
     try:
-        outcome, result, _ = _support.run_module("classic_storage_account_info", _classic_args(twin, timeout=1), env=twin.env)
+        outcome, result, _output = _support.run_module(
+            "classic_storage_account_info", _classic_args(twin, timeout=1), env=twin.env
+        )
     finally:
         twin.control("/_twin/faults", method="DELETE")
     _support.count("faults")
@@ -102,14 +104,14 @@ def test_tempfiles_exception_while_loading(twin, recorder, monkeypatch):
         raise ssl.SSLError("injected failure while loading the key")
 
     monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", boom)
-    outcome, result, _ = _support.run_module("classic_storage_account_info", _classic_args(twin), env=twin.env)
+    outcome, result, _output = _support.run_module("classic_storage_account_info", _classic_args(twin), env=twin.env)
     assert outcome == "fail", result
     _assert_clean(recorder, "exception")
 
 
 def _mtls_dirs() -> dict[str, float]:
     out = {}
-    for parent in {"/dev/shm", os.environ.get("TMPDIR") or "/tmp"}:
+    for parent in sorted({"/dev/shm", os.environ.get("TMPDIR") or "/tmp"}):
         if os.path.isdir(parent):
             for name in os.listdir(parent):
                 if name.startswith(PREFIX):

@@ -155,7 +155,7 @@ def test_no_key_files_during_a_timed_out_call(bundle):
     seen = {}
 
     def accept():
-        conn, _ = server.accept()
+        conn, _peer = server.accept()
         seen["while_connected"] = set(_leftovers())  # the client is now waiting for the TLS handshake
         seen["conn"] = conn
 
