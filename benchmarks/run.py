@@ -79,7 +79,7 @@ def alternate(label_a, fn_a, label_b, fn_b, runs, warmup=1):
         for label, fn in pair:
             res = fn()
             if res.get("rc", 0) != 0:
-                raise RuntimeError("%s failed: %s" % (label, res.get("out")))
+                raise RuntimeError("%s failed (rc=%s): %s" % (label, res.get("rc"), res.get("out", "")[-1500:]))
             samples[label].append(res)
     return samples
 
@@ -334,7 +334,7 @@ def bench_noop_rerun(az, work: Path, size, runs):
     args = dict(conn, container=container, name="noop", src=str(src), max_concurrency=4)
     first = run_child(module_cmd("storage_blob", args, work), env=env)
     if first["rc"] != 0:
-        raise RuntimeError(first["out"])
+        raise RuntimeError("first upload failed (rc=%s): %s" % (first["rc"], first["out"][-1500:]))
     samples = []
     for _ in range(runs):
         r = run_child(module_cmd("storage_blob", args, work), env=env)
@@ -550,6 +550,14 @@ def main():
     runs = 2 if smoke else 5
     only = set(args.only.split(",")) if args.only else None
     res = {"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "mode": "smoke" if smoke else "full", "errors": {}}
+    if only and not smoke and (RESULTS / "latest.json").exists():
+        # re-measure some sections, keep the others from the last full run (the report says when each ran)
+        previous = json.loads((RESULTS / "latest.json").read_text())
+        previous.setdefault("errors", {})
+        for name in only:
+            previous["errors"].pop(name, None)
+        previous["date"] = "%s (sections %s re-run %s)" % (previous.get("date"), ",".join(sorted(only)), res["date"])
+        res = previous
     work = Path(tempfile.mkdtemp(prefix="signet-bench-"))
     os.environ.setdefault("NODE_OPTIONS", "--max-old-space-size=8192")
     az = start_azurite(work / "azurite")

@@ -41,6 +41,9 @@ def test_molecule_scenario(tmp_path):
         ANSIBLE_FORCE_COLOR="0",
         NO_COLOR="1",
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
+        # molecule keeps its scenario state (e.g. "prepared") under ~/.ansible/tmp: a private HOME per run, so a
+        # previous or concurrent run on the same machine cannot make it skip prepare
+        HOME=str(tmp_path / "home"),
         PYTHONDONTWRITEBYTECODE="1",
     )
     proc = subprocess.run(

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fixtures for the Azure twin's own tests: one twin subprocess per session."""
+"""Fixtures for the Azure twin's own tests (the session ``twin`` itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,8 @@ TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abs
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
-from azure_twin.harness import start_twin  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def twin(tmp_path_factory):
-    """A running twin (state under a session tmp dir); stopped at the end of the session."""
-    handle = start_twin(tmp_path_factory.mktemp("azure-twin"))
-    try:
-        yield handle
-    finally:
-        handle.stop()
+# The session fixture ``twin`` comes from tests/conftest.py: ONE twin per test process. Two twins in one process
+# would confuse SDK caches keyed by host name (azure-keyvault caches the vault's auth challenge, with its tenant).
 
 
 @pytest.fixture

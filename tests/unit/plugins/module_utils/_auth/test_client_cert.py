@@ -23,8 +23,12 @@ from tests.helpers import classic_certs as certs
 SUB = "4e224c9d-34b6-4006-ac33-9c06a60db572"
 
 
+_PARENT = {"dir": None}
+_REAL_TEMP_PARENT = cc._temp_parent
+
+
 def _leftovers():
-    parent = cc._temp_parent() or __import__("tempfile").gettempdir()
+    parent = _PARENT["dir"] or cc._temp_parent() or __import__("tempfile").gettempdir()
     return glob.glob(os.path.join(parent, "signet-azure-mtls-*"))
 
 
@@ -39,17 +43,23 @@ def bundle(good_pem):
 
 
 @pytest.fixture(autouse=True)
-def no_leftovers():
+def no_leftovers(tmp_path, monkeypatch):
+    # A private parent per test: other xdist workers create (and remove) their own signet-azure-mtls-* dirs under
+    # /dev/shm at the same time, which must not count as ours.
+    parent = tmp_path / "shm"
+    parent.mkdir()
+    monkeypatch.setattr(cc, "_temp_parent", lambda: str(parent))
+    _PARENT["dir"] = str(parent)
     before = set(_leftovers())
     yield
     assert set(_leftovers()) == before, "a temp key dir was left behind"
+    _PARENT["dir"] = None
 
 
 # -- temp key files ------------------------------------------------------------------------------------------------
 def test_temp_files_private_encrypted_and_removed(bundle):
     with cc.TempKeyFiles(bundle) as files:
-        if os.path.isdir("/dev/shm"):
-            assert files.directory.startswith("/dev/shm/")
+        assert os.path.dirname(files.directory) == _PARENT["dir"]
         assert stat.S_IMODE(os.stat(files.directory).st_mode) == 0o700
         for path in (files.cert_file, files.key_file):
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -66,6 +76,13 @@ def test_temp_files_private_encrypted_and_removed(bundle):
         assert Path(files.cert_file).read_bytes() == bundle.cert_pem()
         kept = (files.directory, files.cert_file, files.key_file)
     assert not any(os.path.exists(p) for p in kept)
+
+
+def test_temp_parent_is_memory_backed_when_available():
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
+        assert _REAL_TEMP_PARENT() == "/dev/shm"
+    else:
+        assert _REAL_TEMP_PARENT() is None
 
 
 def test_one_time_password_differs_each_time(bundle):
