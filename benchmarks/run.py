@@ -391,7 +391,7 @@ def bench_batch(work: Path, njobs, runs):
         args = {
             "batch_account": info["account"],
             "batch_endpoint": info["endpoint"],
-            "batch_access_key": info["key"],
+            "batch_access_key": info["primary_key"],
             "batch_auth": "shared_key",
         }
         samples = []
@@ -542,6 +542,7 @@ def write_report(res: dict):
 
 
 def main():
+    global RESULTS
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="small sizes, 2 runs: a quick check that every benchmark works")
     ap.add_argument("--only", help="comma list of sections: per_task,imports,transfer,listing,noop,batch,footprint")
@@ -584,7 +585,6 @@ def main():
         az.stop()
         shutil.rmtree(work, ignore_errors=True)
     if smoke:
-        global RESULTS
         RESULTS = REPO / "build" / "bench-smoke"
     write_report(res)
     print((RESULTS / "latest.md").read_text())
