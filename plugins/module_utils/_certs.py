@@ -200,8 +200,15 @@ def load_bundle(
             raise ConfigError("%s: the key file %s does not exist" % (option, key_path))
         with open(key_path, "rb") as fh:
             key_data = fh.read()
+    if not data.strip():
+        raise CertificateError("%s: %s is empty; give a PFX, PEM or DER certificate file" % (option, source))
     if kind == "pem":
         return _load_pem(data, pw, source, key_data, key_path)
+    if not data.startswith(b"\x30"):
+        # PFX and DER are ASN.1 SEQUENCEs; anything else (text, a zip, a key alone) is not a certificate file
+        raise CertificateError(
+            "%s: %s is not a certificate file (neither PEM text nor a DER certificate nor a PFX)" % (option, source)
+        )
     # binary: PFX first, then DER certificate
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, pw)

@@ -2157,12 +2157,7 @@ add(
 # Cases that fail because of a bug in a module or module_util owned by another engineer (reported, not fixed here).
 # They run and are marked xfail(strict=True): the day the bug is fixed the XPASS fails the suite, so the entry must be
 # removed. SIGNET_RELIABILITY_STRICT=1 turns them into plain failures.
-KNOWN_BUGS = {
-    "cert_garbage_file": "_certs.load_bundle: a file that is neither PEM nor PFX/DER gets 'cannot open the PFX ...: "
-    "it needs a password' (misleading; should say it is not a certificate and name the option)",
-    "cert_empty_file": "_certs.load_bundle: an empty certificate file gets 'cannot open the PFX ...: it needs a "
-    "password' (misleading; should say the file is empty and name the option)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _params():

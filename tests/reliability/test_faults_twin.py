@@ -70,13 +70,7 @@ def _server_thumbprints(twin) -> set:
 
 # Cases that fail because of a bug in another engineer's code (reported, not fixed here): xfail(strict=True), so a fix
 # turns them into XPASS failures and the entry must go. SIGNET_RELIABILITY_STRICT=1 makes them plain failures.
-KNOWN_BUGS = {
-    "put_answer_slow": "_clients/arm.py ArmClient.put: after a PUT timed out (the service accepted the LRO a moment "
-    "later) it re-reads once, sleeps 2 s and sends the PUT again without re-reading; If-Match makes the second PUT a 412, "
-    "so the state stays consistent, but the accepted LRO's PUT was sent twice",
-    "token_503": "_auth/entra.py: a 503 (Retry-After: 1) from the token endpoint is neither retried nor converted: msal's "
-    "MsalServiceError escapes the module (crash instead of a clean failure)",
-}
+KNOWN_BUGS = {}
 STRICT = __import__("os").environ.get("SIGNET_RELIABILITY_STRICT") == "1"
 
 

@@ -155,14 +155,39 @@ class _VerifySession:
     """
 
     @staticmethod
-    def build(verify, timeout):
+    def build(verify, timeout, retries: int = 3, on_retry=None, sleep=time.sleep):
+        """The session msal uses. Token requests are retried like every other call of the collection (azure-core's
+        rules): 429/500/502/503/504 and connection errors, honouring Retry-After (clamped to 60 s), else exponential
+        backoff. A token request changes nothing on the server, so retrying its POST is safe."""
         import requests
+
+        from .._transport import RETRY_STATUS, parse_retry_after
 
         class Session(requests.Session):
             def request(self, method, url, **kwargs):
                 kwargs.setdefault("verify", verify)
                 kwargs.setdefault("timeout", timeout)
-                return super().request(method, url, **kwargs)
+                attempt = 0
+                while True:
+                    try:
+                        resp = super().request(method, url, **kwargs)
+                    except requests.exceptions.ConnectionError:
+                        if attempt >= retries:
+                            raise
+                        delay = 0.8 * 2**attempt
+                        reason = "connection error"
+                    else:
+                        if resp.status_code not in RETRY_STATUS or attempt >= retries:
+                            return resp
+                        hinted = parse_retry_after(resp.headers)
+                        delay = min(60.0, hinted) if hinted is not None else 0.8 * 2**attempt
+                        reason = "HTTP %s" % resp.status_code
+                    attempt += 1
+                    if on_retry:
+                        on_retry(
+                            "Entra ID token endpoint: %s; retrying in %.1f s (retry %d of %d)" % (reason, delay, attempt, retries)
+                        )
+                    sleep(delay)
 
         session = Session()
         session.verify = verify
@@ -198,6 +223,7 @@ class EntraAuth(AuthScheme):
         cloud: str | None = None,
         verify=True,
         timeout: float = 60,
+        retries: int = 3,
         on_token: Callable[[str], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
     ):
@@ -215,6 +241,7 @@ class EntraAuth(AuthScheme):
         self.authority_host = (authority_host or CLOUDS[self.cloud]["authority_host"]).rstrip("/")
         self.verify = verify
         self.timeout = timeout
+        self.retries = max(0, int(retries))
         self.on_token = on_token
         self.on_warning = on_warning
         self.kind = credential_kind(
@@ -239,6 +266,8 @@ class EntraAuth(AuthScheme):
         verify = (params.get("ca_bundle") or True) if params.get("validate_certs", True) else False
         kwargs.setdefault("verify", verify)
         kwargs.setdefault("timeout", params.get("timeout") or 60)
+        if params.get("retries") is not None:
+            kwargs.setdefault("retries", params["retries"])
         return cls(
             scope,
             tenant_id=params.get("tenant_id"),
@@ -401,7 +430,7 @@ class EntraAuth(AuthScheme):
             self.on_token(token)
 
     def _session(self):
-        return _VerifySession.build(self.verify, self.timeout)
+        return _VerifySession.build(self.verify, self.timeout, retries=self.retries, on_retry=self.on_warning)
 
     def _client_credential(self):
         if self.kind == "client_secret":
@@ -449,11 +478,16 @@ class EntraAuth(AuthScheme):
     def _acquire_confidential(self) -> dict:
         import requests
 
+        from msal.exceptions import MsalError
+
         try:
             app = self._app()
             return app.acquire_token_for_client(scopes=[self.scope])
         except requests.exceptions.RequestException as exc:
             raise TransportError("Entra ID token request to %s failed: %s" % (self.authority, type(exc).__name__)) from None
+        except MsalError as exc:
+            # e.g. a 5xx page that is not JSON after the retries: a clean failure, never a traceback
+            raise TransportError("Entra ID token request to %s failed: %s" % (self.authority, str(exc)[:300])) from None
 
     def _acquire_managed_identity(self) -> dict:
         import msal

@@ -118,13 +118,19 @@ class ArmClient:
                 if not ambiguous or attempt >= retries:
                     raise
                 attempt += 1
-                current = self.get(resource_id, action="re-read %s after a failed update" % resource_id)
-                if started is not None and started(current["body"]):
-                    if on_accepted:
-                        on_accepted({"poll_url": self.url(resource_id), "recovered": True})
-                    if not wait:
-                        return current["body"]
-                    return self._poll_resource(resource_id, self.clock() + wait_timeout, wait_timeout)
+                # A PUT that timed out or lost its connection may still be in flight and be accepted a moment later:
+                # re-read with a short backoff before sending it again. A 5xx/429 answer was not an acceptance.
+                rereads = 4 if isinstance(exc, TransportError) else 1
+                for n in range(rereads):
+                    if n:
+                        self.sleep(2.0 ** (n - 1))
+                    current = self.get(resource_id, action="re-read %s after a failed update" % resource_id)
+                    if started is not None and started(current["body"]):
+                        if on_accepted:
+                            on_accepted({"poll_url": self.url(resource_id), "recovered": True})
+                        if not wait:
+                            return current["body"]
+                        return self._poll_resource(resource_id, self.clock() + wait_timeout, wait_timeout)
                 self.sleep(min(60.0, 2.0**attempt))
                 continue
             finally:
