@@ -239,6 +239,18 @@ class Transport:
                     ),
                     url=self.redactor.redact(url),
                 ) from None
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # the response was cut off or garbled while being read: a read error, retried for idempotent methods
+                if attempt < self.retries and idempotent:
+                    attempt += 1
+                    self._retry(attempt, "truncated response (%s)" % type(exc).__name__, self._delay(attempt), method, url)
+                    continue
+                raise TransportError(
+                    self.redactor.redact(
+                        "%s: the response was cut off after %d attempt(s): %s" % (action or method, attempt + 1, exc)
+                    ),
+                    url=self.redactor.redact(url),
+                ) from None
             except requests.exceptions.RequestException as exc:
                 raise TransportError(
                     self.redactor.redact("%s: request failed: %s" % (action or method, exc)), url=self.redactor.redact(url)
