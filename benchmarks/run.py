@@ -40,8 +40,26 @@ MiB = 1024 * 1024
 
 
 # --- measurement helpers --------------------------------------------------------------------------------------------
+def _vm_hwm_kib(pid: int) -> int | None:
+    try:
+        with open("/proc/%d/status" % pid) as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def run_child(cmd, env=None, cwd=None, stdin_data=None):
-    """Run a command; return dict(wall, cpu, maxrss_mib, rc, out). rusage is the child's own (os.wait4)."""
+    """Run a command; return dict(wall, cpu, maxrss_mib, rc, out).
+
+    CPU seconds come from os.wait4's rusage of that child alone. Peak RSS is the child's VmHWM (high-water mark of
+    its own address space after exec), polled every 20 ms: ru_maxrss would also count the pages of this (larger)
+    benchmark process that the child inherited before exec.
+    """
+    import threading
+
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE if stdin_data else None
@@ -49,14 +67,26 @@ def run_child(cmd, env=None, cwd=None, stdin_data=None):
     if stdin_data:
         proc.stdin.write(stdin_data)
         proc.stdin.close()
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    hwm = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        value = _vm_hwm_kib(proc.pid)
+        if value:
+            hwm = max(hwm, value)
+        time.sleep(0.02)
     wall = time.perf_counter() - start
+    reader.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    out = b"".join(chunks)
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
-        "maxrss_mib": usage.ru_maxrss / 1024.0,
+        "maxrss_mib": hwm / 1024.0,
         "rc": proc.returncode,
         "out": out.decode("utf-8", "replace")[-4000:],
     }
@@ -236,112 +266,156 @@ def module_cmd(module: str, args: dict, work: Path):
     return [PY, "-m", "ansible_collections.signet.azure.plugins.modules.%s" % module, str(args_file)]
 
 
-def _ours_upload(cc, conn, container, work, env, src, name, conc, block):
-    args = dict(
-        conn,
-        container=container,
-        name=name,
-        src=str(src),
-        overwrite="always",
-        max_concurrency=conc,
-        block_size=block,
-        single_put_size=block,
-    )
-    r = run_child(module_cmd("storage_blob", args, work), env=env)
-    cc.delete_blob(name)
+class FreshAzurite:
+    """Azurite (in-memory) restarted before every measured run: its in-memory store frees deleted blobs only
+    lazily, and a few GiB-sized runs would hit its size limit (MemoryExtentStoreAtSizeLimit)."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.az = None
+        self.n = 0
+
+    def restart(self, container: str):
+        if self.az is not None:
+            self.az.stop()
+        self.n += 1
+        self.az = start_azurite(self.work / ("azurite-%d" % self.n))
+        return _sdk_setup_container(self.az, container)
+
+    @property
+    def conn(self) -> dict:
+        return {"endpoint": self.az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
+
+    def stop(self):
+        if self.az is not None:
+            self.az.stop()
+            self.az = None
+
+
+def _upload_run(fresh, side, container, work, env, src, conc, block):
+    fresh.restart(container)
+    if side == "signet":
+        args = dict(
+            fresh.conn,
+            container=container,
+            name="up",
+            src=str(src),
+            overwrite="always",
+            max_concurrency=conc,
+            block_size=block,
+            single_put_size=block,
+        )
+        return run_child(module_cmd("storage_blob", args, work), env=env)
+    cmd = [
+        PY,
+        str(DRIVERS / "sdk_transfer.py"),
+        "upload",
+        fresh.az.connection_string,
+        container,
+        "up",
+        str(src),
+        str(conc),
+        str(block),
+    ]
+    return run_child(cmd, env=env)
+
+
+def _download_run(fresh, side, container, work, env, src, dest, conc, block):
+    cc = fresh.restart(container)
+    with open(src, "rb") as fh:
+        cc.upload_blob("dl", fh, overwrite=True, max_concurrency=4)
+    if dest.exists():
+        dest.unlink()
+    if side == "signet":
+        args = dict(
+            fresh.conn, container=container, name="dl", dest=str(dest), overwrite="always", max_concurrency=conc, chunk_size=block
+        )
+        r = run_child(module_cmd("storage_blob_download", args, work), env=env)
+    else:
+        cmd = [
+            PY,
+            str(DRIVERS / "sdk_transfer.py"),
+            "download",
+            fresh.az.connection_string,
+            container,
+            "dl",
+            str(dest),
+            str(conc),
+            str(block),
+        ]
+        r = run_child(cmd, env=env)
+    if r["rc"] == 0 and dest.stat().st_size != src.stat().st_size:
+        r["rc"], r["out"] = 1, "downloaded size differs"
     return r
 
 
-def _sdk_upload(cc, connstr, container, env, src, name, conc, block):
-    r = run_child(
-        [PY, str(DRIVERS / "sdk_transfer.py"), "upload", connstr, container, name, str(src), str(conc), str(block)], env=env
-    )
-    cc.delete_blob(name)
-    return r
-
-
-def _ours_download(conn, container, work, env, name, dest, conc, block):
-    if dest.exists():
-        dest.unlink()
-    args = dict(conn, container=container, name=name, dest=str(dest), overwrite="always", max_concurrency=conc, chunk_size=block)
-    return run_child(module_cmd("storage_blob_download", args, work), env=env)
-
-
-def _sdk_download(connstr, container, env, name, dest, conc, block):
-    if dest.exists():
-        dest.unlink()
-    return run_child(
-        [PY, str(DRIVERS / "sdk_transfer.py"), "download", connstr, container, name, str(dest), str(conc), str(block)], env=env
-    )
-
-
-def bench_transfer(az, work: Path, sizes, concurrencies, runs, block=8 * MiB):
+def bench_transfer(work: Path, sizes, concurrencies, runs, block=8 * MiB):
     ensure_collection_link()
     env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
     container = "benchxfer"
-    cc = _sdk_setup_container(az, container)
-    conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
     dest = work / "dest.bin"
+    fresh = FreshAzurite(work)
     results = []
-    for size in sizes:
-        src = work / ("src-%d.bin" % size)
-        make_file(src, size)
-        for conc in concurrencies:
-            up = alternate(
-                "signet",
-                partial(_ours_upload, cc, conn, container, work, env, src, "ours-%d-%d" % (size, conc), conc, block),
-                "sdk",
-                partial(_sdk_upload, cc, az.connection_string, container, env, src, "sdk-%d-%d" % (size, conc), conc, block),
-                runs,
-            )
-            # downloads: one blob uploaded by the SDK, read by both sides
-            dl_name = "dl-%d" % size
-            with open(src, "rb") as fh:
-                cc.upload_blob(dl_name, fh, overwrite=True, max_concurrency=4)
-            down = alternate(
-                "signet",
-                partial(_ours_download, conn, container, work, env, dl_name, dest, conc, block),
-                "sdk",
-                partial(_sdk_download, az.connection_string, container, env, dl_name, dest, conc, block),
-                runs,
-            )
-            cc.delete_blob(dl_name)
-            for direction, samples in (("upload", up), ("download", down)):
-                row = {"size_mib": size // MiB, "concurrency": conc, "direction": direction}
-                for side in ("signet", "sdk"):
-                    walls = [s["wall"] for s in samples[side]]
-                    row[side] = {
-                        "mib_s": summary([size / MiB / w for w in walls]),
-                        "cpu_s": stat_of(samples[side], "cpu"),
-                        "peak_rss_mib": stat_of(samples[side], "maxrss_mib"),
-                    }
-                row["ratio_mib_s"] = row["signet"]["mib_s"]["median"] / row["sdk"]["mib_s"]["median"]
-                row["ratio_cpu"] = row["signet"]["cpu_s"]["median"] / row["sdk"]["cpu_s"]["median"]
-                results.append(row)
-        src.unlink()
-    if dest.exists():
-        dest.unlink()
+    try:
+        for size in sizes:
+            src = work / ("src-%d.bin" % size)
+            make_file(src, size)
+            for conc in concurrencies:
+                up = alternate(
+                    "signet",
+                    partial(_upload_run, fresh, "signet", container, work, env, src, conc, block),
+                    "sdk",
+                    partial(_upload_run, fresh, "sdk", container, work, env, src, conc, block),
+                    runs,
+                )
+                down = alternate(
+                    "signet",
+                    partial(_download_run, fresh, "signet", container, work, env, src, dest, conc, block),
+                    "sdk",
+                    partial(_download_run, fresh, "sdk", container, work, env, src, dest, conc, block),
+                    runs,
+                )
+                for direction, samples in (("upload", up), ("download", down)):
+                    row = {"size_mib": size // MiB, "concurrency": conc, "direction": direction}
+                    for side in ("signet", "sdk"):
+                        walls = [s["wall"] for s in samples[side]]
+                        row[side] = {
+                            "mib_s": summary([size / MiB / w for w in walls]),
+                            "cpu_s": stat_of(samples[side], "cpu"),
+                            "peak_rss_mib": stat_of(samples[side], "maxrss_mib"),
+                        }
+                    row["ratio_mib_s"] = row["signet"]["mib_s"]["median"] / row["sdk"]["mib_s"]["median"]
+                    row["ratio_cpu"] = row["signet"]["cpu_s"]["median"] / row["sdk"]["cpu_s"]["median"]
+                    results.append(row)
+            src.unlink()
+    finally:
+        fresh.stop()
+        if dest.exists():
+            dest.unlink()
     return results
 
 
-def bench_noop_rerun(az, work: Path, size, runs):
+def bench_noop_rerun(work: Path, size, runs):
     env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
     container = "benchnoop"
-    _sdk_setup_container(az, container)
+    fresh = FreshAzurite(work)
+    fresh.restart(container)
     src = work / "noop.bin"
     make_file(src, size)
-    conn = {"endpoint": az.blob_endpoint, "account_name": DEV_ACCOUNT, "account_key": DEV_KEY}
-    args = dict(conn, container=container, name="noop", src=str(src), max_concurrency=4)
-    first = run_child(module_cmd("storage_blob", args, work), env=env)
-    if first["rc"] != 0:
-        raise RuntimeError("first upload failed (rc=%s): %s" % (first["rc"], first["out"][-1500:]))
-    samples = []
-    for _ in range(runs):
-        r = run_child(module_cmd("storage_blob", args, work), env=env)
-        if '"changed": false' not in r["out"]:
-            raise RuntimeError("rerun was not a no-op: %s" % r["out"])
-        samples.append(r)
-    src.unlink()
+    try:
+        args = dict(fresh.conn, container=container, name="noop", src=str(src), max_concurrency=4)
+        first = run_child(module_cmd("storage_blob", args, work), env=env)
+        if first["rc"] != 0:
+            raise RuntimeError("first upload failed (rc=%s): %s" % (first["rc"], first["out"][-1500:]))
+        samples = []
+        for _ in range(runs):
+            r = run_child(module_cmd("storage_blob", args, work), env=env)
+            if '"changed": false' not in r["out"]:
+                raise RuntimeError("rerun was not a no-op: %s" % r["out"][-1500:])
+            samples.append(r)
+    finally:
+        fresh.stop()
+        src.unlink()
     return {
         "size_mib": size // MiB,
         "seconds": stat_of(samples, "wall"),
@@ -565,9 +639,9 @@ def main():
     sections = [
         ("per_task", lambda: bench_per_task(az, work, runs, 5 if smoke else 20)),
         ("imports", bench_imports),
-        ("transfer", lambda: bench_transfer(az, work, [8 * MiB] if smoke else [256 * MiB, 1024 * MiB], [1, 4], runs)),
+        ("transfer", lambda: bench_transfer(work, [8 * MiB] if smoke else [256 * MiB, 1024 * MiB], [1, 4], runs)),
         ("listing", lambda: bench_listing(az, work, 300 if smoke else 5000, runs)),
-        ("noop", lambda: bench_noop_rerun(az, work, 16 * MiB if smoke else 1024 * MiB, runs)),
+        ("noop", lambda: bench_noop_rerun(work, 16 * MiB if smoke else 1024 * MiB, runs)),
         ("batch", lambda: bench_batch(work, 1500 if smoke else 10000, runs)),
         ("footprint", lambda: bench_footprint(work)),
     ]
