@@ -613,14 +613,8 @@ class BlobClient:
         self.set_blob_properties(container, blob, settings, md5)
         return self._verify(container, blob, md5, size)
 
-    def _upload_page(self, container, blob, payload, settings, metadata, etag, create_only, workers) -> dict:
-        if payload.size % PAGE:
-            raise ConfigError(
-                "src: a page blob must be a multiple of 512 bytes, this content has %d bytes; set pad=true to pad it "
-                "with zeros" % payload.raw_size
-            )
-        headers = self._create_headers("page", settings, metadata, etag, create_only)
-        headers["x-ms-blob-content-length"] = str(payload.size)
+    def _create_empty(self, kind: str, container: str, blob: str, headers: dict) -> None:
+        """Put Blob of an empty page or append blob; a create-only conflict is reported as a concurrent creation."""
         try:
             self._call(
                 "PUT",
@@ -629,16 +623,26 @@ class BlobClient:
                 headers=headers,
                 data=b"",
                 expected=(201,),
-                action="create page blob %s/%s" % (container, blob),
+                action="create %s blob %s/%s" % (kind, container, blob),
             )
         except ConflictError as exc:
             if exc.error_code == "BlobAlreadyExists":
                 raise ConflictError(
-                    "create page blob %s/%s: it was created by someone else meanwhile" % (container, blob),
+                    "create %s blob %s/%s: it was created by someone else meanwhile" % (kind, container, blob),
                     status=409,
                     error_code=exc.error_code,
                 ) from None
             raise
+
+    def _upload_page(self, container, blob, payload, settings, metadata, etag, create_only, workers) -> dict:
+        if payload.size % PAGE:
+            raise ConfigError(
+                "src: a page blob must be a multiple of 512 bytes, this content has %d bytes; set pad=true to pad it "
+                "with zeros" % payload.raw_size
+            )
+        headers = self._create_headers("page", settings, metadata, etag, create_only)
+        headers["x-ms-blob-content-length"] = str(payload.size)
+        self._create_empty("page", container, blob, headers)
         whole = hashlib.md5()
 
         def pages():
@@ -671,25 +675,7 @@ class BlobClient:
         whole = hashlib.md5()
         start = append_from or 0
         if append_from is None:
-            headers = self._create_headers("append", settings, metadata, etag, create_only)
-            try:
-                self._call(
-                    "PUT",
-                    container,
-                    blob,
-                    headers=headers,
-                    data=b"",
-                    expected=(201,),
-                    action="create append blob %s/%s" % (container, blob),
-                )
-            except ConflictError as exc:
-                if exc.error_code == "BlobAlreadyExists":
-                    raise ConflictError(
-                        "create append blob %s/%s: it was created by someone else meanwhile" % (container, blob),
-                        status=409,
-                        error_code=exc.error_code,
-                    ) from None
-                raise
+            self._create_empty("append", container, blob, self._create_headers("append", settings, metadata, etag, create_only))
         first = True
         for offset, data in payload.chunks(MAX_APPEND_BLOCK):
             whole.update(data)
