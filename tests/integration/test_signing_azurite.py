@@ -18,28 +18,9 @@ from ansible_collections.signet.azure.plugins.module_utils._errors import Authen
 from ansible_collections.signet.azure.plugins.module_utils._signing import sas
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
 from ansible_collections.signet.azure.plugins.module_utils._xml import as_list, xml_to_dict
+from tests.helpers.names import TRICKY_NAMES
 
 API = "2023-11-03"
-TRICKY_NAMES = [
-    "plain.txt",
-    "with space.txt",
-    "dir one/sub dir/file.txt",
-    "ünïcødé/日本語.txt",
-    "plus+sign.txt",
-    "percent%25literal%.txt",
-    "tilde~name.txt",
-    "paren(open.txt",
-    "comma,name.txt",
-    "equals=name.txt",
-    "bang!name.txt",
-    "quote'name.txt",
-    "star*name.txt",
-    "semi;colon.txt",
-    "at@sign.txt",
-    "dollar$sign.txt",
-    "amp&ersand.txt",
-    "all +%~(,=!'*;@$& mixed/é.txt",
-]
 
 
 def blob_url(endpoint: str, container: str, name: str) -> str:

@@ -22,31 +22,11 @@ from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy 
 
 from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SharedKeyAuth  # noqa: E402
 from ansible_collections.signet.azure.plugins.module_utils._request import build_url  # noqa: E402
+from tests.helpers.names import TRICKY_NAMES
 
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 BASE = "http://127.0.0.1:10000/" + ACCOUNT
-
-TRICKY_NAMES = [
-    "plain.txt",
-    "with space.txt",
-    "dir one/sub dir/file.txt",
-    "ünïcødé/日本語.txt",
-    "plus+sign.txt",
-    "percent%25literal%.txt",
-    "tilde~name.txt",
-    "paren(open.txt",
-    "comma,name.txt",
-    "equals=name.txt",
-    "bang!name.txt",
-    "quote'name.txt",
-    "star*name.txt",
-    "semi;colon.txt",
-    "at@sign.txt",
-    "dollar$sign.txt",
-    "amp&ersand.txt",
-    "all +%~(,=!'*;@$& mixed/é.txt",
-]
 
 
 class RecordingPolicy(SharedKeyCredentialPolicy):
