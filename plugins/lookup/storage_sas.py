@@ -140,7 +140,7 @@ from ansible.errors import AnsibleError  # noqa: E402
 from ansible.plugins.lookup import LookupBase  # noqa: E402
 from ansible.utils.display import Display  # noqa: E402
 
-from ansible_collections.signet.azure.plugins.module_utils._blob_util import (  # noqa: E402
+from ansible_collections.signet.azure.plugins.module_utils._clients.blob_wire import (  # noqa: E402
     blob_path,
     container_path,
     validate_blob_name,
@@ -148,7 +148,7 @@ from ansible_collections.signet.azure.plugins.module_utils._blob_util import (  
 )
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError  # noqa: E402
 from ansible_collections.signet.azure.plugins.module_utils._signing import sas as sas_signing  # noqa: E402
-from ansible_collections.signet.azure.plugins.module_utils._storage import resolve  # noqa: E402
+from ansible_collections.signet.azure.plugins.module_utils._settings.storage import resolve  # noqa: E402
 
 display = Display()
 _RELATIVE = re.compile(r"^([+-]?)(\d+)\s*([smhd])$")

@@ -13,8 +13,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ._argspec import ArgSpec, connection_spec
-from ._errors import AzureRestError
+from ._errors import AzureRestError, ConfigError
 from ._redact import Redactor
+from ._retry import DEFAULT_RETRIES
 
 
 class AzureRestModule(AnsibleModule):
@@ -32,7 +33,6 @@ class AzureRestModule(AnsibleModule):
                 merged[key] = value
         super().__init__(**merged)
         self.redactor = Redactor(self.no_log_values)
-        self._storage = None
         self._check_requests()
 
     # -- secrets -------------------------------------------------------------------------------------------------
@@ -52,12 +52,12 @@ class AzureRestModule(AnsibleModule):
     def transport(self, auth=None, **overrides):
         """A Transport with this module's connection options, retry warnings and the 403 explainer."""
         from ._explain import explain
-        from ._transport import Transport
+        from ._transport import DEFAULT_TIMEOUT, Transport
 
         p = self.params
         kwargs = dict(
-            timeout=p.get("timeout") or 60,
-            retries=p.get("retries") if p.get("retries") is not None else 3,
+            timeout=p.get("timeout") or DEFAULT_TIMEOUT,
+            retries=p.get("retries") if p.get("retries") is not None else DEFAULT_RETRIES,
             validate_certs=p.get("validate_certs", True),
             ca_bundle=p.get("ca_bundle"),
             redactor=self.redactor,
@@ -69,28 +69,88 @@ class AzureRestModule(AnsibleModule):
             self.warn("validate_certs=false: TLS certificates are not verified; a man in the middle can replay signed requests")
         return Transport(auth, **kwargs)
 
-    def storage_settings(self):
-        """Resolved StorageSettings (cached). Raises ConfigError."""
-        if self._storage is None:
-            from ._storage import resolve
-
-            self._storage = resolve(self.params)
-        return self._storage
-
-    def storage_transport(self, service: str = "blob", mode: str | None = None):
-        """(settings, transport) signed for the storage account."""
-        settings = self.storage_settings()
-        auth = settings.auth(mode or self.params.get("storage_auth") or "auto", table=(service == "table"))
-        if settings.sas_token:
-            self.register_secret(settings.sas_token)
-        return settings, self.transport(auth)
-
+    # -- clients: one factory per service ------------------------------------------------------------------------
     def blob_client(self):
-        """A BlobClient (plugins/module_utils/_clients/blob.py) for the configured account."""
+        """A BlobClient (``_clients/blob.py``) for the storage options (``storage_auth``)."""
+        from ._auth import resolve
         from ._clients.blob import BlobClient
 
-        settings, transport = self.storage_transport("blob")
-        return BlobClient(settings, transport)
+        scheme, settings = resolve.storage(self, service="blob")
+        return BlobClient(settings, self.transport(scheme))
+
+    def batch_client(self):
+        """A BatchClient (``_clients/batch.py``) for the Batch options (``batch_auth``: shared key or Entra)."""
+        from ._auth import resolve
+        from ._clients.batch import BatchClient
+
+        scheme, settings = resolve.batch(self)
+        return BatchClient(self.transport(scheme), settings.endpoint, settings.api_version)
+
+    def classic_client(self):
+        """A ClassicClient (``_clients/classic.py``) for the ``classic_auth`` options (management certificate)."""
+        from ._auth import resolve
+        from ._clients.classic import ClassicClient
+
+        scheme, adapter, settings = resolve.classic(self)
+        return ClassicClient(self.transport(scheme, adapter=adapter), settings)
+
+    def keyvault_client(self):
+        """A KeyVaultClient (``_clients/keyvault.py``) for ``vault_name``/``vault_url``, with a Key Vault token."""
+        from ._auth import resolve
+        from ._clients.keyvault import KeyVaultClient
+        from ._settings.entra import cloud_endpoints, vault_url_for
+
+        url = vault_url_for(self.params, cloud_endpoints(self.params))
+        return KeyVaultClient(url, self.transport(resolve.entra(self, "keyvault_resource")))
+
+    def cloud_service_client(self, poll_interval: float = 15.0):
+        """``(CloudServiceClient, resource_id)`` for ``subscription_id``, ``resource_group``, ``name``: ARM calls with an
+        ARM token, Key Vault reads (the secrets behind certificate URLs) with a vault token."""
+        from ._auth import resolve
+        from ._clients.arm import ArmClient
+        from ._clients.cloud_service import CloudServiceClient
+        from ._settings.entra import cloud_endpoints, cloud_service_id
+
+        p = self.params
+        for option in ("subscription_id", "resource_group", "name"):
+            if not p.get(option):
+                raise ConfigError("%s is required (the cloud service's subscription, resource group and name)" % option)
+        endpoints = cloud_endpoints(p)
+        arm = ArmClient(
+            self.transport(resolve.entra(self, "arm_resource")),
+            endpoints["resource_manager"],
+            p["arm_api_version"],
+            poll_interval=poll_interval,
+        )
+        client = CloudServiceClient(
+            arm,
+            lambda: self.transport(resolve.entra(self, "keyvault_resource")),
+            endpoints["keyvault_suffix"],
+            warn=self.warn,
+            on_secret=self.register_secret,
+        )
+        return client, cloud_service_id(p["subscription_id"], p["resource_group"], p["name"])
+
+    def run_blob(self, fn) -> None:
+        """Build the BlobClient, run ``fn(client, params, check_mode)`` (a ``_plans/blob*.py`` function) and exit, or
+        fail once on AzureRestError."""
+        client = None
+        try:
+            client = self.blob_client()
+            result = fn(client, self.params, self.check_mode)
+        except AzureRestError as e:
+            self.fail_from_error(e)
+        finally:
+            if client is not None:
+                client.close()
+        self.exit_json(**result)
+
+    def request_transport(self, auth: str, service: str):
+        """``(transport, base_url)`` for signet.azure.request's ``auth`` option (``_auth/resolve.for_request``)."""
+        from ._auth import resolve
+
+        scheme, base_url, overrides = resolve.for_request(self, auth, service)
+        return self.transport(scheme, **overrides), base_url
 
     # -- results -------------------------------------------------------------------------------------------------
     def fail_from_error(self, error: Exception, **extra):

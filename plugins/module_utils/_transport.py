@@ -14,66 +14,28 @@
 
 from __future__ import annotations
 
-import email.utils
-import random
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
 
 try:
     import requests
-    from requests.auth import AuthBase
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised only without requests
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = _exc
-    AuthBase = object
 
+from ._auth.base import NoAuth
 from ._errors import AzureRestError, TransportError, error_class_for, parse_error_body
 from ._redact import Redactor
+from ._retry import RetryPolicy, parse_retry_after  # noqa: F401  (parse_retry_after: part of this module's API)
 
-RETRY_STATUS = frozenset((408, 429, 500, 502, 503, 504))
-RETRY_STATUS_NON_IDEMPOTENT = frozenset((500, 503, 504))
-IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"))
 USER_AGENT = "signet.azure/1.0.0 (+https://github.com/signet-azure/signet.azure)"
-
-
-class NoAuth(AuthBase):
-    """Sends no credentials, but still blocks requests' .netrc lookup."""
-
-    name = "none"
-    last_string_to_sign = None
-
-    def validate(self) -> None:
-        return None
-
-    def __call__(self, r):
-        return r
-
-
-def parse_retry_after(headers, now: float | None = None) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP-date), retry-after-ms or x-ms-retry-after-ms, else None."""
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) / 1000.0)
-            except ValueError:
-                pass
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when - (time.time() if now is None else now))
+DEFAULT_TIMEOUT = 60
+DEFAULT_CONNECT_TIMEOUT = 10
 
 
 def status_line(resp) -> str:
@@ -81,21 +43,31 @@ def status_line(resp) -> str:
     return ("HTTP %s %s" % (resp.status_code, reason)).strip()
 
 
+class _Retry(Exception):
+    """Internal: the attempt failed in a way that may be retried (``reason``, ``resp`` for a status)."""
+
+    def __init__(self, reason: str, resp=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.resp = resp
+
+
 class Transport:
     """Signed HTTP client.
 
     ``auth`` is an AuthBase with ``validate()`` (see _auth/). ``timeout`` is the read timeout in seconds,
-    ``connect_timeout`` the connect timeout. ``retries`` is the number of retries after the first attempt.
-    ``on_retry(message)`` is called before each retry sleep (modules pass ``module.warn``). ``explain(resp, auth)``
-    returns extra text and fields for an authentication failure (see _explain.py).
+    ``connect_timeout`` the connect timeout. ``retries`` is the number of retries after the first attempt (the
+    policy is ``_retry.RetryPolicy``). ``on_retry(message)`` is called before each retry sleep (modules pass
+    ``module.warn``). ``explain(resp, auth)`` returns extra text and fields for an authentication failure (see
+    _explain.py).
     """
 
     def __init__(
         self,
         auth=None,
         *,
-        timeout: float = 60,
-        connect_timeout: float = 10,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         retries: int = 3,
         backoff_factor: float = 0.8,
         backoff_max: float = 60,
@@ -114,9 +86,7 @@ class Transport:
             raise AzureRestError("the Python library 'requests' is required: pip install requests")
         self.auth = auth if auth is not None else NoAuth()
         self.timeout = (connect_timeout, timeout)
-        self.retries = max(0, int(retries))
-        self.backoff_factor = backoff_factor
-        self.backoff_max = backoff_max
+        self.policy = RetryPolicy(retries, backoff_factor, backoff_max)
         self.verify = (ca_bundle or True) if validate_certs else False
         self.client_cert = client_cert
         self.redactor = redactor or Redactor()
@@ -130,14 +100,18 @@ class Transport:
             self.session.mount("https://", adapter)
         self.retry_log: list[dict] = []
 
+    @property
+    def retries(self) -> int:
+        """Retries after the first attempt (a caller may set it to 0 around a call that must not repeat)."""
+        return self.policy.retries
+
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self.policy.retries = max(0, int(value))
+
     # -- helpers -------------------------------------------------------------------------------------------------
     def _delay(self, attempt: int, resp=None) -> float:
-        if resp is not None:
-            hinted = parse_retry_after(resp.headers)
-            if hinted is not None:
-                return min(hinted, self.backoff_max)
-        base = self.backoff_factor * (2 ** (attempt - 1))
-        return min(self.backoff_max, base * random.uniform(0.8, 1.2))
+        return self.policy.delay(attempt, resp.headers if resp is not None else None)
 
     def _retry(self, attempt: int, reason: str, delay: float, method: str, url: str) -> None:
         message = "%s %s: %s; retrying in %.1f s (retry %d of %d)" % (
@@ -159,6 +133,37 @@ class Transport:
         if hasattr(data, "seek") and hasattr(data, "tell"):
             return data.tell()
         return None
+
+    def _fail(self, action: str, text: str, url: str) -> TransportError:
+        return TransportError(self.redactor.redact("%s: %s" % (action, text)), url=self.redactor.redact(url))
+
+    # -- one attempt ---------------------------------------------------------------------------------------------
+    def _send_once(self, method: str, url: str, kwargs: dict, ctx: dict):
+        """One attempt. Returns the response, raises ``_Retry`` for a retryable failure or TransportError."""
+        attempts = ctx["attempt"] + 1
+        may_retry = self.policy.can_retry(ctx["attempt"])
+        try:
+            return self.session.request(method, url, auth=self.auth, allow_redirects=False, **kwargs)
+        except requests.exceptions.ConnectionError as exc:
+            sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and "NewConnectionError" not in repr(exc)
+            if isinstance(exc, requests.exceptions.SSLError):
+                raise self._fail(ctx["action"], "TLS error: %s" % exc, url) from None
+            if may_retry and (ctx["idempotent"] or not sent):
+                raise _Retry("connection error (%s)" % type(exc).__name__) from None
+            raise self._fail(ctx["action"], "connection failed after %d attempt(s): %s" % (attempts, exc), url) from None
+        except requests.exceptions.Timeout as exc:
+            if may_retry and ctx["idempotent"]:
+                raise _Retry("timeout") from None
+            raise self._fail(
+                ctx["action"], "timed out after %d attempt(s) (timeout %s s): %s" % (attempts, kwargs["timeout"][1], exc), url
+            ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            # the response was cut off or garbled while being read: a read error, retried for idempotent methods
+            if may_retry and ctx["idempotent"]:
+                raise _Retry("truncated response (%s)" % type(exc).__name__) from None
+            raise self._fail(ctx["action"], "the response was cut off after %d attempt(s): %s" % (attempts, exc), url) from None
+        except requests.exceptions.RequestException as exc:
+            raise self._fail(ctx["action"], "request failed: %s" % exc, url) from None
 
     # -- the send loop -------------------------------------------------------------------------------------------
     def request(
@@ -187,90 +192,42 @@ class Transport:
         hdrs.update(headers or {})
         hdrs.setdefault("x-ms-client-request-id", str(uuid.uuid4()))
         if json_body is not None:
-            import json as _json
-
-            data = _json.dumps(json_body).encode("utf-8")
+            data = json.dumps(json_body).encode("utf-8")
             hdrs.setdefault("Content-Type", "application/json")
         start_pos = self._rewind(data)
-        idempotent = method in IDEMPOTENT_METHODS or retry_non_idempotent
-        req_timeout = self.timeout if timeout is None else (self.timeout[0], timeout)
-        attempt = 0
+        kwargs = dict(
+            params=params,
+            headers=hdrs,
+            data=data,
+            timeout=self.timeout if timeout is None else (self.timeout[0], timeout),
+            verify=self.verify,
+            cert=self.client_cert,
+            stream=stream,
+        )
+        ctx = {"attempt": 0, "action": action or method, "idempotent": self.policy.idempotent(method) or retry_non_idempotent}
         while True:
             if start_pos is not None:
                 data.seek(start_pos)
             try:
-                resp = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    headers=hdrs,
-                    data=data,
-                    auth=self.auth,
-                    timeout=req_timeout,
-                    verify=self.verify,
-                    cert=self.client_cert,
-                    stream=stream,
-                    allow_redirects=False,
-                )
-            except requests.exceptions.ConnectionError as exc:
-                sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and "NewConnectionError" not in repr(exc)
-                if isinstance(exc, requests.exceptions.SSLError):
-                    raise TransportError(
-                        self.redactor.redact("%s: TLS error: %s" % (action or method, exc)),
-                        url=self.redactor.redact(url),
-                    ) from None
-                if attempt < self.retries and (idempotent or not sent):
-                    attempt += 1
-                    self._retry(attempt, "connection error (%s)" % type(exc).__name__, self._delay(attempt), method, url)
-                    continue
-                raise TransportError(
-                    self.redactor.redact("%s: connection failed after %d attempt(s): %s" % (action or method, attempt + 1, exc)),
-                    url=self.redactor.redact(url),
-                ) from None
-            except requests.exceptions.Timeout as exc:
-                if attempt < self.retries and idempotent:
-                    attempt += 1
-                    self._retry(attempt, "timeout", self._delay(attempt), method, url)
-                    continue
-                raise TransportError(
-                    self.redactor.redact(
-                        "%s: timed out after %d attempt(s) (timeout %s s): %s"
-                        % (action or method, attempt + 1, req_timeout[1], exc)
-                    ),
-                    url=self.redactor.redact(url),
-                ) from None
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                # the response was cut off or garbled while being read: a read error, retried for idempotent methods
-                if attempt < self.retries and idempotent:
-                    attempt += 1
-                    self._retry(attempt, "truncated response (%s)" % type(exc).__name__, self._delay(attempt), method, url)
-                    continue
-                raise TransportError(
-                    self.redactor.redact(
-                        "%s: the response was cut off after %d attempt(s): %s" % (action or method, attempt + 1, exc)
-                    ),
-                    url=self.redactor.redact(url),
-                ) from None
-            except requests.exceptions.RequestException as exc:
-                raise TransportError(
-                    self.redactor.redact("%s: request failed: %s" % (action or method, exc)), url=self.redactor.redact(url)
-                ) from None
+                resp = self._send_once(method, url, kwargs, ctx)
+                return self._judge(resp, method, expected_status, retry_non_idempotent, ctx)
+            except _Retry as retry:
+                ctx["attempt"] += 1
+                delay = self._delay(ctx["attempt"], retry.resp)
+                if retry.resp is not None:
+                    retry.resp.close()
+                self._retry(ctx["attempt"], retry.reason, delay, method, url)
 
-            status = resp.status_code
-            retryable = status in (RETRY_STATUS if method in IDEMPOTENT_METHODS else RETRY_STATUS_NON_IDEMPOTENT)
-            if retry_non_idempotent:
-                retryable = status in RETRY_STATUS
-            if expected_status is not None and status in expected_status:
-                return resp
-            if retryable and attempt < self.retries:
-                attempt += 1
-                delay = self._delay(attempt, resp)
-                resp.close()
-                self._retry(attempt, status_line(resp), delay, method, url)
-                continue
-            if expected_status is None:
-                return resp
-            raise self.error_from_response(resp, action or method, attempts=attempt + 1)
+    def _judge(self, resp, method: str, expected_status, safe_to_repeat: bool, ctx: dict):
+        """Return ``resp`` when it is the answer, raise ``_Retry`` to try again, or the typed error."""
+        status = resp.status_code
+        if expected_status is not None and status in expected_status:
+            return resp
+        if self.policy.retryable_status(method, status, safe_to_repeat) and self.policy.can_retry(ctx["attempt"]):
+            raise _Retry(status_line(resp), resp)
+        if expected_status is None:
+            return resp
+        raise self.error_from_response(resp, ctx["action"], attempts=ctx["attempt"] + 1)
 
     def error_from_response(self, resp, action: str, attempts: int = 1) -> AzureRestError:
         """Build the typed error for an unexpected response, with the explainer's diagnosis for 401/403."""

@@ -114,7 +114,6 @@ count:
 """
 
 from ..module_utils._argspec import FAMILIES, ArgSpec
-from ..module_utils._auth.batch_key import batch_client
 from ..module_utils._clients.batch import take
 from ..module_utils._errors import AzureRestError
 from ..module_utils._module import AzureRestModule
@@ -138,7 +137,7 @@ def main():
     p = module.params
     result = dict(changed=False)
     try:
-        client = batch_client(module)
+        client = module.batch_client()
         if p["job_id"]:
             job = client.get_job(p["job_id"], p["select"], p["expand"])
             jobs = [job] if job is not None else []

@@ -108,7 +108,6 @@ count:
 """
 
 from ..module_utils._argspec import FAMILIES, ArgSpec
-from ..module_utils._auth.batch_key import batch_client
 from ..module_utils._clients.batch import take
 from ..module_utils._errors import AzureRestError
 from ..module_utils._module import AzureRestModule
@@ -131,7 +130,7 @@ def main():
     p = module.params
     result = dict(changed=False)
     try:
-        client = batch_client(module)
+        client = module.batch_client()
         tasks = take(client.iter_tasks(p["job_id"], p["filter"], p["select"], p["expand"], p["max_results"]), p["limit"])
         result.update(tasks=tasks, count=len(tasks))
     except AzureRestError as e:

@@ -170,7 +170,6 @@ certificate:
 """
 
 from ..module_utils._argspec import ArgSpec, classic_spec
-from ..module_utils._auth.client_cert import classic_client
 from ..module_utils._errors import AzureRestError
 from ..module_utils._module import AzureRestModule
 
@@ -194,7 +193,7 @@ def main():
     p = module.params
     result = dict(changed=False)
     try:
-        client = classic_client(module)
+        client = module.classic_client()
         result.update(
             url=client.url(p["path"]),
             thumbprint=client.settings.bundle.thumbprint,

@@ -127,7 +127,6 @@ certificate:
 """
 
 from ..module_utils._argspec import ArgSpec, classic_spec
-from ..module_utils._auth.client_cert import classic_client
 from ..module_utils._errors import AzureRestError
 from ..module_utils._module import AzureRestModule
 
@@ -137,7 +136,7 @@ def main():
     module = AzureRestModule(spec, supports_check_mode=True)
     result = dict(changed=False)
     try:
-        client = classic_client(module)
+        client = module.classic_client()
         result.update(thumbprint=client.settings.bundle.thumbprint, certificate=client.settings.certificate_facts())
         accounts = client.list_storage_services()
         if module.params["name"]:

@@ -206,8 +206,7 @@ operation:
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec
-from ..module_utils._cloud_service import diff_text
-from ..module_utils._clients.cloud_service import cloud_service_client
+from ..module_utils._plans import cloud_service as plans
 from ..module_utils._errors import AzureRestError, OperationFailedError
 from ..module_utils._module import AzureRestModule
 
@@ -241,8 +240,8 @@ def main():
     p = module.params
     result = dict(changed=False, changes=[], added_urls=[], removed_urls=[], backup={}, cloud_service={}, operation={})
     try:
-        client, resource_id = cloud_service_client(module, poll_interval=p["poll_interval"])
-        plan = client.plan(resource_id, p["certificates"], p["source_vault_id"])
+        client, resource_id = module.cloud_service_client(poll_interval=p["poll_interval"])
+        plan = plans.plan(client, resource_id, p["certificates"], p["source_vault_id"])
         result.update(
             changed=plan["changed"],
             changes=plan["changes"],
@@ -252,11 +251,11 @@ def main():
             cloud_service=plan["resource"],
         )
         if plan["changed"]:
-            result["diff"] = diff_text(plan)
+            result["diff"] = plans.diff_text(plan)
             if p["verify_thumbprints"]:
-                client.preflight(plan, p["certificates"])
+                plans.preflight(client, plan, p["certificates"])
             if not module.check_mode:
-                applied = client.apply(resource_id, plan, p["body"], p["wait"], p["wait_timeout"])
+                applied = plans.apply(client, resource_id, plan, p["body"], p["wait"], p["wait_timeout"])
                 result.update(cloud_service=applied["cloud_service"], operation=applied["operation"])
     except OperationFailedError as e:
         module.fail_from_error(e, **dict(result, changed=True))

@@ -131,7 +131,7 @@ secrets:
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec
-from ..module_utils._clients.cloud_service import cloud_service_client
+from ..module_utils._plans.cloud_service import describe
 from ..module_utils._errors import AzureRestError
 from ..module_utils._module import AzureRestModule
 
@@ -149,8 +149,8 @@ def main():
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     try:
-        client, resource_id = cloud_service_client(module)
-        result = client.info(resource_id, module.params["resolve_thumbprints"])
+        client, resource_id = module.cloud_service_client()
+        result = describe(client, resource_id, module.params["resolve_thumbprints"])
     except AzureRestError as e:
         module.fail_from_error(e)
     module.exit_json(changed=False, **result)

@@ -267,7 +267,7 @@ def main():
     p = module.params
     try:
         from ..module_utils._certs import chain_summary, check_bundle, load_bundle, pfx_bytes
-        from ..module_utils._clients.keyvault import client_for, plan_absent, plan_certificate
+        from ..module_utils._plans.keyvault import plan_absent, plan_certificate
 
         if p["state"] == "present":
             option = "certificate_path" if p["certificate_path"] else "certificate_content"
@@ -275,7 +275,7 @@ def main():
             for warning in check_bundle(bundle, require_key=True, purpose="Key Vault certificate import"):
                 module.warn(warning)
             raw = pfx_bytes(p["certificate_path"], p["certificate_content"], option=option) if bundle.format == "pfx" else None
-            client = client_for(module)
+            client = module.keyvault_client()
             plan = plan_certificate(
                 client,
                 p["name"],
@@ -290,7 +290,7 @@ def main():
             result = dict(plan["certificate"], changed=plan["changed"], recovered=plan["recovered"], chain=chain_summary(bundle))
         else:
             plan = plan_absent(
-                client_for(module),
+                module.keyvault_client(),
                 "certificate",
                 p["name"],
                 purge=p["purge"],

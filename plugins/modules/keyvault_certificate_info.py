@@ -118,9 +118,9 @@ def main():
     p = module.params
     result = dict(changed=False)
     try:
-        from ..module_utils._clients.keyvault import certificate_result, client_for
+        from ..module_utils._plans.keyvault import certificate_result
 
-        client = client_for(module)
+        client = module.keyvault_client()
         if p["name"]:
             bundle = client.get_certificate(p["name"], p["version"])
             result["exists"] = bundle is not None

@@ -258,7 +258,7 @@ def main():
     module = AzureRestModule(spec, supports_check_mode=True)
     p = module.params
     try:
-        from ..module_utils._clients.keyvault import certificate_secret, client_for, plan_absent, plan_secret
+        from ..module_utils._plans.keyvault import certificate_secret, plan_absent, plan_secret
 
         if p["state"] == "present":
             extra = {}
@@ -268,7 +268,7 @@ def main():
                 value, message, content_type, extra = certificate_secret(p, warn=module.warn)
                 module.register_secret(value)
             plan = plan_secret(
-                client_for(module),
+                module.keyvault_client(),
                 p["name"],
                 value,
                 message,
@@ -285,7 +285,7 @@ def main():
             result.update(extra, changed=plan["changed"], recovered=plan["recovered"])
         else:
             plan = plan_absent(
-                client_for(module),
+                module.keyvault_client(),
                 "secret",
                 p["name"],
                 purge=p["purge"],

@@ -130,7 +130,7 @@ def main():
     p = module.params
     result = dict(changed=False)
     try:
-        from ..module_utils._clients.keyvault import client_for, secret_result
+        from ..module_utils._plans.keyvault import secret_result
 
         if p["return_value"] and not p["name"]:
             raise ConfigError("return_value: give name; values are returned for one secret only")
@@ -138,7 +138,7 @@ def main():
             raise ConfigError(
                 "return_value: true returns the secret value; set no_log: true on the task, or Ansible would print it"
             )
-        client = client_for(module)
+        client = module.keyvault_client()
         if p["name"]:
             bundle = client.get_secret(p["name"], p["version"], with_value=p["return_value"])
             result["exists"] = bundle is not None

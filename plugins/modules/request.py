@@ -161,10 +161,9 @@ string_to_sign:
 """
 
 from ..module_utils._argspec import ArgSpec, FAMILIES
-from ..module_utils._auth.select import auth_for
 from ..module_utils._errors import AzureRestError, ConfigError
 from ..module_utils._module import AzureRestModule
-from ..module_utils._request import build_url, encode_body, parse_content
+from ..module_utils._clients.generic import build_url, encode_body, parse_content
 
 
 def main():
@@ -195,7 +194,8 @@ def main():
     p = module.params
     result = dict(changed=False)
     try:
-        auth, base_url, overrides = auth_for(module, p["auth"], p["service"])
+        transport, base_url = module.request_transport(p["auth"], p["service"])
+        auth = transport.auth
         url = build_url(p["url"], p["path"], base_url, p["query"])
         result["url"] = module.redactor.redact(url)
         headers = {str(k): str(v) for k, v in (p["headers"] or {}).items()}
@@ -204,7 +204,6 @@ def main():
         if module.check_mode and writes:
             result.update(changed=True, msg="check mode: %s not sent" % p["method"])
             module.exit_json(**result)
-        transport = module.transport(auth, **overrides)
         action = "%s %s" % (p["method"], result["url"].split("?")[0])
         resp = transport.request(p["method"], url, headers=headers, data=data, expected_status=p["status_code"], action=action)
         result.update(changed=writes, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()})

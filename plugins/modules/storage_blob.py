@@ -233,7 +233,7 @@ plan:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import ensure_blob, run
+from ..module_utils._plans.blob import ensure_blob
 from ..module_utils._module import AzureRestModule
 
 
@@ -265,7 +265,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, ensure_blob)
+    module.run_blob(ensure_blob)
 
 
 if __name__ == "__main__":

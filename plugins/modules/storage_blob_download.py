@@ -132,7 +132,7 @@ blob:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import ensure_download, run
+from ..module_utils._plans.blob import ensure_download
 from ..module_utils._module import AzureRestModule
 
 
@@ -153,7 +153,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, ensure_download)
+    module.run_blob(ensure_download)
 
 
 if __name__ == "__main__":

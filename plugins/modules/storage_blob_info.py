@@ -133,7 +133,7 @@ exists:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import blob_info, run
+from ..module_utils._plans.blob import blob_info
 from ..module_utils._module import AzureRestModule
 
 
@@ -160,7 +160,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, blob_info)
+    module.run_blob(blob_info)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ blob:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import create_snapshot, run
+from ..module_utils._plans.blob import create_snapshot
 from ..module_utils._module import AzureRestModule
 
 
@@ -106,7 +106,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, create_snapshot)
+    module.run_blob(create_snapshot)
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ unchanged:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import run, sync_directory
+from ..module_utils._plans.blob_sync import sync_directory
 from ..module_utils._module import AzureRestModule
 
 
@@ -155,7 +155,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, sync_directory)
+    module.run_blob(sync_directory)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ container:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import ensure_container, run
+from ..module_utils._plans.blob import ensure_container
 from ..module_utils._module import AzureRestModule
 
 
@@ -131,7 +131,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, ensure_container)
+    module.run_blob(ensure_container)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ next_marker:
 """
 
 from ..module_utils._argspec import ArgSpec, storage_spec
-from ..module_utils._blob_ops import container_info, run
+from ..module_utils._plans.blob import container_info
 from ..module_utils._module import AzureRestModule
 
 
@@ -108,7 +108,7 @@ def main():
         )
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    run(module, container_info)
+    module.run_blob(container_info)
 
 
 if __name__ == "__main__":

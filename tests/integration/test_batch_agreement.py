@@ -96,7 +96,7 @@ def test_module_listing_equals_azure_batch_listing(twin, sdk, tmp_path):
 def test_explainer_shows_the_issue_5_mistakes_from_a_real_batch_403(twin):
     """The issue's hand-made signature (no Content-Type, a space before the resource, an unsent timeout) sent to the
     twin: the 403's values[] string-to-sign is parsed and diffed against what was signed, first difference named."""
-    from ansible_collections.signet.azure.plugins.module_utils._auth.batch_key import BatchSharedKeyAuth
+    from ansible_collections.signet.azure.plugins.module_utils._auth.batch import BatchSharedKeyAuth
     from ansible_collections.signet.azure.plugins.module_utils._errors import AuthenticationError
     from ansible_collections.signet.azure.plugins.module_utils._explain import explain
     from ansible_collections.signet.azure.plugins.module_utils._signing import batch as bk
@@ -145,7 +145,7 @@ def _proxied_session(twin):
 
 
 def test_an_old_ocp_date_is_explained_as_clock_skew(twin):
-    from ansible_collections.signet.azure.plugins.module_utils._auth.batch_key import BatchSharedKeyAuth
+    from ansible_collections.signet.azure.plugins.module_utils._auth.batch import BatchSharedKeyAuth
     from ansible_collections.signet.azure.plugins.module_utils._errors import AuthenticationError
     from ansible_collections.signet.azure.plugins.module_utils._explain import explain
     from ansible_collections.signet.azure.plugins.module_utils._signing import batch as bk
@@ -172,7 +172,7 @@ def test_an_old_ocp_date_is_explained_as_clock_skew(twin):
 @pytest.mark.parametrize("link", ["https://evil.example.com/jobs?api-version=x", "SAME"])
 def test_next_link_to_another_host_or_a_loop_is_refused(twin, link):
     """A nextLink to a foreign host is never followed (our signature would go there); a repeated one stops."""
-    from ansible_collections.signet.azure.plugins.module_utils._auth.batch_key import BatchSharedKeyAuth
+    from ansible_collections.signet.azure.plugins.module_utils._auth.batch import BatchSharedKeyAuth
     from ansible_collections.signet.azure.plugins.module_utils._clients.batch import BatchClient
     from ansible_collections.signet.azure.plugins.module_utils._errors import IntegrityError
     from ansible_collections.signet.azure.plugins.module_utils._transport import Transport

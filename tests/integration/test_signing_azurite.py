@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
+from ansible_collections.signet.azure.plugins.module_utils._auth.storage import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
 from ansible_collections.signet.azure.plugins.module_utils._errors import AuthenticationError
 from ansible_collections.signet.azure.plugins.module_utils._signing import sas
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport

@@ -342,13 +342,13 @@ def clock_behind(minutes: int):
         import email.utils
         import time
 
-        from ansible_collections.signet.azure.plugins.module_utils._auth import base, batch_key
+        from ansible_collections.signet.azure.plugins.module_utils._auth import base, batch
 
         def old_date():
             return email.utils.formatdate(time.time() - minutes * 60, usegmt=True)
 
         monkeypatch.setattr(base, "http_date", old_date)
-        monkeypatch.setattr(batch_key, "http_date", old_date)
+        monkeypatch.setattr(batch, "http_date", old_date)
 
     return patch
 

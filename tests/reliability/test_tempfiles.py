@@ -24,11 +24,11 @@ PREFIX = "signet-azure-mtls-"
 
 @pytest.fixture
 def recorder(monkeypatch):
-    """Wraps client_cert.TempKeyFiles: records path, modes and whether the key is encrypted, at creation time."""
-    from ansible_collections.signet.azure.plugins.module_utils._auth import client_cert
+    """Wraps tls.TempKeyFiles: records path, modes and whether the key is encrypted, at creation time."""
+    from ansible_collections.signet.azure.plugins.module_utils._auth import tls
 
     seen: list[dict] = []
-    original = client_cert.TempKeyFiles
+    original = tls.TempKeyFiles
 
     class Recording(original):
         def __init__(self, *args, **kwargs):
@@ -45,7 +45,7 @@ def recorder(monkeypatch):
                 }
             )
 
-    monkeypatch.setattr(client_cert, "TempKeyFiles", Recording)
+    monkeypatch.setattr(tls, "TempKeyFiles", Recording)
     return seen
 
 

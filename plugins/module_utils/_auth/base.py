@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to the signet.azure collection; may change at any time.
-"""Base class of the auth schemes. Each scheme is a requests AuthBase that signs the final prepared request."""
+"""Base class of the auth schemes, and NoAuth. Each scheme is a requests AuthBase that signs the final prepared request."""
 
 from __future__ import annotations
 
 import email.utils
 
-from .._transport import AuthBase
+try:
+    from requests.auth import AuthBase
+except ImportError:  # pragma: no cover - without requests the module fails earlier with missing_required_lib
+    AuthBase = object
 
 
 def http_date() -> str:
@@ -34,3 +37,10 @@ class AuthScheme(AuthBase):
     def __call__(self, r):
         self.sign(r)
         return r
+
+
+class NoAuth(AuthScheme):
+    """Sends no credentials, but still blocks requests' .netrc lookup."""
+
+    def sign(self, r) -> None:
+        return None

@@ -30,14 +30,15 @@ import threading
 import time
 from collections.abc import Callable
 
-from .._clouds import CLOUDS, cloud, cloud_name
+from .._clouds import CLOUDS, cloud_name
 from .._errors import AuthenticationError, ConfigError, TransportError
+from .._retry import RetryPolicy
+from .._settings.entra import cloud_endpoints, credential_kind
 from .base import AuthScheme
 
 #: Refresh a cached token this many seconds before it expires (a long LRO poll must not send a stale token).
 REFRESH_MARGIN = 300
 
-KINDS = ("access_token", "client_secret", "client_certificate", "federated_token_file", "managed_identity")
 KIND_LABELS = {
     "access_token": "access token",
     "client_secret": "client secret",
@@ -46,15 +47,6 @@ KIND_LABELS = {
     "managed_identity": "managed identity",
 }
 ENV_HINTS = {"tenant_id": "AZURE_TENANT or AZURE_TENANT_ID", "client_id": "AZURE_CLIENT_ID"}
-ENDPOINT_KEYS = (
-    "authority_host",
-    "resource_manager",
-    "arm_resource",
-    "keyvault_suffix",
-    "keyvault_resource",
-    "batch_suffix",
-    "batch_resource",
-)
 
 #: AADSTS numbers -> what the user should do. The server's own description follows in the message.
 AADSTS_HINTS = {
@@ -108,41 +100,6 @@ def jwt_claims(token: str) -> dict:
         return {}
 
 
-def cloud_endpoints(params: dict) -> dict:
-    """Endpoints of ``params['cloud']`` with ``params['cloud_endpoints']`` and ``params['authority_host']`` applied.
-
-    Raises ConfigError for an unknown endpoint key.
-    """
-    endpoints = cloud(params.get("cloud"))
-    overrides = params.get("cloud_endpoints") or {}
-    unknown = sorted(set(overrides) - set(ENDPOINT_KEYS))
-    if unknown:
-        raise ConfigError("cloud_endpoints: unknown key(s) %s; use %s" % (", ".join(unknown), ", ".join(ENDPOINT_KEYS)))
-    endpoints.update({k: str(v) for k, v in overrides.items() if v})
-    if params.get("authority_host"):
-        endpoints["authority_host"] = params["authority_host"]
-    authority = endpoints["authority_host"].rstrip("/")
-    if "://" not in authority:
-        authority = "https://" + authority
-    endpoints["authority_host"] = authority
-    return endpoints
-
-
-def credential_kind(params: dict) -> str | None:
-    """The credential kind chosen by precedence (see the module docstring), or None when no credential is set."""
-    if params.get("access_token"):
-        return "access_token"
-    if params.get("client_secret"):
-        return "client_secret"
-    if params.get("client_certificate_path") or params.get("client_certificate_content"):
-        return "client_certificate"
-    if params.get("federated_token_file"):
-        return "federated_token_file"
-    if params.get("managed_identity"):
-        return "managed_identity"
-    return None
-
-
 def _known_authority(authority: str) -> bool:
     return any(authority.rstrip("/").lower() == eps["authority_host"].lower() for eps in CLOUDS.values())
 
@@ -156,38 +113,39 @@ class _VerifySession:
 
     @staticmethod
     def build(verify, timeout, retries: int = 3, on_retry=None, sleep=time.sleep):
-        """The session msal uses. Token requests are retried like every other call of the collection (azure-core's
-        rules): 429/500/502/503/504 and connection errors, honouring Retry-After (clamped to 60 s), else exponential
-        backoff. A token request changes nothing on the server, so retrying its POST is safe."""
+        """The session msal uses. Token requests are retried by the collection's one policy (``_retry.py``):
+        429/500/502/503/504 and connection errors, honouring Retry-After (clamped to 60 s), else exponential backoff
+        with jitter. A token request changes nothing on the server, so retrying its POST is safe. Redirects are
+        never followed: a token request answered with a redirect fails."""
         import requests
 
-        from .._transport import RETRY_STATUS, parse_retry_after
+        policy = RetryPolicy(retries, sleep=sleep)
 
         class Session(requests.Session):
             def request(self, method, url, **kwargs):
                 kwargs.setdefault("verify", verify)
                 kwargs.setdefault("timeout", timeout)
+                kwargs["allow_redirects"] = False
                 attempt = 0
                 while True:
+                    headers = None
                     try:
                         resp = super().request(method, url, **kwargs)
                     except requests.exceptions.ConnectionError:
-                        if attempt >= retries:
+                        if not policy.can_retry(attempt):
                             raise
-                        delay = 0.8 * 2**attempt
                         reason = "connection error"
                     else:
-                        if resp.status_code not in RETRY_STATUS or attempt >= retries:
+                        if not policy.retryable_status(method, resp.status_code, True) or not policy.can_retry(attempt):
                             return resp
-                        hinted = parse_retry_after(resp.headers)
-                        delay = min(60.0, hinted) if hinted is not None else 0.8 * 2**attempt
-                        reason = "HTTP %s" % resp.status_code
+                        headers, reason = resp.headers, "HTTP %s" % resp.status_code
                     attempt += 1
+                    delay = policy.delay(attempt, headers)
                     if on_retry:
                         on_retry(
                             "Entra ID token endpoint: %s; retrying in %.1f s (retry %d of %d)" % (reason, delay, attempt, retries)
                         )
-                    sleep(delay)
+                    policy.sleep(delay)
 
         session = Session()
         session.verify = verify
@@ -558,29 +516,3 @@ class EntraAuth(AuthScheme):
         if resp.status_code == 403 and not lines:
             lines.append("The identity has no permission for this operation (role assignment or access policy).")
         return " ".join(lines) or None
-
-
-# -- functions other parts of the collection code against ---------------------------------------------------------
-def entra_auth_for(module, resource_key: str, scope: str | None = None) -> EntraAuth:
-    """An EntraAuth for the cloud resource ``resource_key`` of ``_clouds.CLOUDS`` (``arm_resource``,
-    ``keyvault_resource``, ``batch_resource``), honouring ``cloud_endpoints``; ``scope`` defaults to
-    ``<resource>/.default``. Tokens are registered with ``module.register_secret``; validated offline (ConfigError).
-    """
-    endpoints = cloud_endpoints(module.params)
-    if scope is None:
-        try:
-            resource = endpoints[resource_key]
-        except KeyError:
-            raise ConfigError("unknown cloud resource %r" % resource_key) from None
-        scope = resource.rstrip("/") + "/.default"
-    auth = EntraAuth.from_params(module.params, scope, on_token=module.register_secret, on_warning=module.warn)
-    auth.validate()
-    return auth
-
-
-def from_module(module, auth: str, service: str):
-    """Selector entry (see select.py) for ``auth: entra``: scope from ``scope`` (default: the cloud's ARM
-    resource), base URL the cloud's resource manager."""
-    endpoints = cloud_endpoints(module.params)
-    scope = module.params.get("scope") or endpoints["arm_resource"].rstrip("/") + "/.default"
-    return entra_auth_for(module, "arm_resource", scope=scope), endpoints["resource_manager"], {}

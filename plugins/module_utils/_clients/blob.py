@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from .._blob_util import (
+from .blob_wire import (
     BLOB_TYPES,
     CONTENT_SETTINGS,
     MAX_APPEND_BLOCK,
@@ -142,7 +142,7 @@ class BlobClient:
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def url(self, container: str | None = None, blob: str | None = None, query=None) -> str:
-        """The request URL, built with the one encoder of _blob_util (path and query)."""
+        """The request URL, built with the one encoder of blob_wire (path and query)."""
         if container is None:
             path = "/"
         elif blob is None:

@@ -4,7 +4,7 @@
 
 ``CloudServiceClient`` combines an :class:`~._clients.arm.ArmClient` (ARM token) with a Key Vault transport (vault
 token) used only to *read* the secrets behind ``certificateUrl`` values, so that thumbprints are computed locally
-from the certificate (research facts section 4.5: never trust a pasted thumbprint). Secret values are passed to
+from the certificate (never trust a pasted thumbprint; the service itself checks them, see the Cloud Services (extended support) certificate docs). Secret values are passed to
 ``on_secret`` (the module registers them as no_log) and dropped; they never appear in a result.
 """
 
@@ -12,33 +12,30 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from .._cloud_service import (
-    all_urls,
-    full_body,
-    missing_message,
-    missing_thumbprints,
-    normalize_thumbprint,
-    parse_certificates,
-    parse_secret_url,
-    plan_rotation,
-    secrets_summary,
-    trimmed_body,
-)
-from .._errors import AzureRestError, CertificateError, ConfigError, IntegrityError, NotFoundError
+from .._errors import AzureRestError, CertificateError, ConfigError
 
 KEYVAULT_API_VERSION = "7.5"
 BUSY_MESSAGE = "another operation in progress"
+_SECRET_PATH = re.compile(r"^/secrets/(?P<name>[0-9A-Za-z-]{1,127})/(?P<version>[0-9A-Za-z]{32})/?$")
 
 
-def cloud_service_id(subscription_id: str, resource_group: str, name: str) -> str:
-    """The ARM id of a cloud service."""
-    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/cloudServices/%s" % (
-        subscription_id,
-        resource_group,
-        name,
-    )
+def parse_secret_url(url: str) -> dict | None:
+    """``{host, vault, name, version}`` for a versioned Key Vault *secret* URL (``:443`` tolerated), else None."""
+    try:
+        split = urlsplit(str(url or ""))
+    except ValueError:
+        return None
+    if split.scheme != "https" or not split.hostname or split.port not in (None, 443) or split.query:
+        return None
+    m = _SECRET_PATH.match(split.path)
+    if not m:
+        return None
+    host = split.hostname.lower()
+    return {"host": host, "vault": host.split(".", 1)[0], "name": m["name"], "version": m["version"]}
 
 
 def thumbprint_of_secret_value(value: str, content_type: str | None = None, on_secret: Callable | None = None) -> str:
@@ -146,145 +143,17 @@ class CloudServiceClient:
         return out
 
     # -- read ----------------------------------------------------------------------------------------------------
-    def info(self, resource_id: str, resolve_thumbprints: bool = False) -> dict:
-        """GET the cloud service; returns ``{cloud_service, etag, certificates, secrets}``."""
-        got = self.arm.get(resource_id, action="read the cloud service %s" % resource_id.rsplit("/", 1)[-1])
-        body = got["body"]
-        props = body.get("properties") or {}
-        thumbs = self.resolve(all_urls(props.get("osProfile"))) if resolve_thumbprints else {}
-        config = props.get("configuration")
-        return {
-            "cloud_service": body,
-            "etag": got["etag"],
-            "certificates": parse_certificates(config) if config else [],
-            "secrets": secrets_summary(props.get("osProfile"), thumbs),
-        }
+    def get(self, resource_id: str) -> dict:
+        """GET the cloud service: ``{body, etag}``."""
+        return self.arm.get(resource_id, action="read the cloud service %s" % resource_id.rsplit("/", 1)[-1])
 
-    # -- rotate --------------------------------------------------------------------------------------------------
-    def plan(self, resource_id: str, certificates: list[dict], source_vault_id: str | None) -> dict:
-        """GET, gate on provisioningState, and compute the plan (see ``_cloud_service.plan_rotation``)."""
-        got = self.arm.get(resource_id, action="read the cloud service %s" % resource_id.rsplit("/", 1)[-1])
-        body = got["body"]
-        state = (body.get("properties") or {}).get("provisioningState") or "Succeeded"
-        if state.lower() == "failed":
-            self.warn("the last operation on the cloud service failed (provisioningState Failed); this update retries it")
-        elif state.lower() != "succeeded":
-            raise AzureRestError(
-                "cannot update the cloud service %s: %s (provisioningState is %s); wait until it is Succeeded and run again"
-                % (body.get("name") or resource_id, BUSY_MESSAGE, state),
-                error_code="OperationInProgress",
-            )
-        current_urls = all_urls((body.get("properties") or {}).get("osProfile"))
-        thumbs = self.resolve(current_urls)
-        plan = plan_rotation(body, certificates, source_vault_id, thumbs)
-        plan["resource"] = body
-        plan["etag"] = got["etag"]
-        plan["url_thumbprints"] = thumbs
-        return plan
-
-    def preflight(self, plan: dict, certificates: list[dict]) -> None:
-        """Check every new thumbprint against the certificate behind its URL, and the service's own rule (every
-        .cscfg thumbprint has a certificate in osProfile.secrets). Raises CertificateError / ConfigError."""
-        thumbs = dict(plan["url_thumbprints"])
-        for index, item in enumerate(certificates):
-            url = item["certificate_url"]
-            if not self.in_this_cloud(url):
-                raise ConfigError(
-                    "certificates[%d]: certificate_url %s is not in this cloud's Key Vault (*.%s): check cloud"
-                    % (index, url, self.keyvault_suffix)
-                )
-            try:
-                actual = self.secret_thumbprint(url)
-            except NotFoundError:
-                raise ConfigError(
-                    "certificates[%d]: there is no Key Vault secret at %s (upload it first)" % (index, url)
-                ) from None
-            wanted = normalize_thumbprint(item["thumbprint"])
-            if actual != wanted:
-                raise CertificateError(
-                    "certificates[%d]: thumbprint %s does not match the certificate behind %s (its thumbprint is %s); "
-                    "nothing was changed" % (index, wanted, url, actual)
-                )
-            thumbs[url] = actual
-        new_urls = all_urls(plan["os_profile"])
-        if all(thumbs.get(u) for u in new_urls):
-            missing = missing_thumbprints(plan["configuration"], {u: thumbs[u] for u in new_urls})
-            if missing:
-                raise ConfigError(missing_message(missing) + " (checked before the update; nothing was changed)")
-
-    def apply(
-        self, resource_id: str, plan: dict, body_mode: str = "trimmed", wait: bool = True, wait_timeout: float = 3600
+    # -- write -------------------------------------------------------------------------------------------------
+    def put(
+        self, resource_id: str, body: dict, etag: str | None, wait: bool = True, wait_timeout: float = 3600, started=None
     ) -> dict:
-        """PUT the planned body (If-Match when the GET gave an etag), follow the LRO, verify by reading back."""
-        resource = plan["resource"]
-        builder = full_body if body_mode == "full" else trimmed_body
-        body = builder(resource, plan["configuration"], plan["os_profile"])
+        """PUT ``body`` (If-Match ``etag`` when given) and follow the LRO: ``{cloud_service, operation}``."""
         accepted = {}
-
-        def started(current: dict) -> bool:
-            props = current.get("properties") or {}
-            return (
-                props.get("configuration") == plan["configuration"]
-                or (props.get("provisioningState") or "").lower() == "updating"
-            )
-
         final = self.arm.put(
-            resource_id,
-            body,
-            if_match=plan.get("etag"),
-            wait=wait,
-            wait_timeout=wait_timeout,
-            started=started,
-            on_accepted=accepted.update,
+            resource_id, body, if_match=etag, wait=wait, wait_timeout=wait_timeout, started=started, on_accepted=accepted.update
         )
-        if wait:
-            self.verify(final, plan)
         return {"cloud_service": final, "operation": accepted}
-
-    @staticmethod
-    def verify(final: dict, plan: dict) -> None:
-        """Read-after-write: the service must hold the planned thumbprints and URLs. Raises IntegrityError."""
-        props = final.get("properties") or {}
-        have = {(c["role"], c["name"]): c["thumbprint"] for c in parse_certificates(props.get("configuration") or "")}
-        wrong = [
-            "%s/%s" % key
-            for key, tp in {(c["role"], c["name"]): c["thumbprint"] for c in parse_certificates(plan["configuration"])}.items()
-            if have.get(key) != tp
-        ]
-        urls = {u.lower() for u in all_urls(props.get("osProfile"))}
-        lost = [u for u in all_urls(plan["os_profile"]) if u.lower() not in urls]
-        if wrong or lost:
-            raise IntegrityError(
-                "the cloud service does not hold the update after it succeeded (certificates %s; URLs missing %s): "
-                "another change may have overwritten it" % (", ".join(wrong) or "ok", ", ".join(lost) or "none")
-            )
-
-
-def cloud_service_client(module, poll_interval: float = 15.0) -> tuple[CloudServiceClient, str]:
-    """``(client, resource_id)`` for a module with the entra options plus ``resource_group``, ``name``, ``arm_api_version``.
-
-    ARM requests carry a token for the cloud's ARM resource, Key Vault reads a token for its vault resource (both
-    through ``_auth/entra.entra_auth_for``, honouring ``cloud`` and ``cloud_endpoints``). Raises ConfigError.
-    """
-    from .._auth.entra import cloud_endpoints, entra_auth_for
-    from .arm import ArmClient
-
-    p = module.params
-    for option in ("subscription_id", "resource_group", "name"):
-        if not p.get(option):
-            raise ConfigError("%s is required (the cloud service's subscription, resource group and name)" % option)
-    endpoints = cloud_endpoints(p)
-    arm = ArmClient(
-        module.transport(entra_auth_for(module, "arm_resource")),
-        endpoints["resource_manager"],
-        p["arm_api_version"],
-        poll_interval=poll_interval,
-    )
-    client = CloudServiceClient(
-        arm,
-        lambda: module.transport(entra_auth_for(module, "keyvault_resource")),
-        endpoints["keyvault_suffix"],
-        warn=module.warn,
-        on_secret=module.register_secret,
-    )
-    return client, cloud_service_id(p["subscription_id"], p["resource_group"], p["name"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.signet.azure.plugins.module_utils._cloud_service import (
+from ansible_collections.signet.azure.plugins.module_utils._clients.cloud_service import parse_secret_url
+from ansible_collections.signet.azure.plugins.module_utils._plans.cloud_service import (
     diff_text,
     full_body,
     missing_message,
     missing_thumbprints,
     parse_certificates,
-    parse_secret_url,
     plan_rotation,
     rewrite_thumbprints,
     trimmed_body,

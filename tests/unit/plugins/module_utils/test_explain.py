@@ -9,7 +9,7 @@ import time
 import pytest
 
 from ansible_collections.signet.azure.plugins.module_utils import _explain as ex
-from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SharedKeyAuth
+from ansible_collections.signet.azure.plugins.module_utils._auth.storage import SharedKeyAuth
 from ansible_collections.signet.azure.plugins.module_utils._errors import AuthenticationError
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
 from tests.helpers.http_stub import serve
@@ -78,7 +78,7 @@ def test_header_line_difference_named_and_missing_lines():
 
 
 def test_identical_strings_mean_wrong_key(monkeypatch):
-    from ansible_collections.signet.azure.plugins.module_utils._auth import storage_key
+    from ansible_collections.signet.azure.plugins.module_utils._auth import storage as storage_key
 
     monkeypatch.setattr(storage_key, "http_date", lambda: "Sun, 11 Oct 2009 21:49:13 GMT")
     ours = storage_key.SharedKeyAuth(ACCOUNT, KEY, "2023-11-03")

@@ -7,9 +7,15 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.signet.azure.plugins.module_utils._argspec import storage_spec
-from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
+from ansible_collections.signet.azure.plugins.module_utils._auth.resolve import storage_scheme
+from ansible_collections.signet.azure.plugins.module_utils._auth.storage import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
-from ansible_collections.signet.azure.plugins.module_utils._storage import DEV_ACCOUNT, DEV_KEY, parse_connection_string, resolve
+from ansible_collections.signet.azure.plugins.module_utils._settings.storage import (
+    DEV_ACCOUNT,
+    DEV_KEY,
+    parse_connection_string,
+    resolve,
+)
 
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 SAS = "sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00%3A00%3A00Z&sig=abc%2Bdef%3D"
@@ -70,7 +76,7 @@ def test_shared_access_signature_connection_string():
     cs = "BlobEndpoint=https://myacct.blob.core.windows.net/;SharedAccessSignature=%s" % SAS
     s = resolve(params(connection_string=cs))
     assert s.account == "myacct" and s.sas_token == SAS and s.key is None
-    assert isinstance(s.auth(), SasAuth)
+    assert isinstance(storage_scheme(s), SasAuth)
     assert s.service_url() == "https://myacct.blob.core.windows.net"
 
 
@@ -162,13 +168,13 @@ def test_parse_connection_string_keeps_equals_in_values():
 
 def test_auth_schemes_validated():
     s = resolve(params(account_name="acct1", account_key=KEY, storage_api_version="2021-08-06"))
-    assert isinstance(s.auth(), SharedKeyAuth)
-    lite = s.auth("shared_key_lite", table=True)
+    assert isinstance(storage_scheme(s), SharedKeyAuth)
+    lite = storage_scheme(s, "shared_key_lite", table=True)
     assert isinstance(lite, SharedKeyLiteAuth) and lite.table and lite.api_version == "2021-08-06"
     with pytest.raises(ConfigError, match="sas_token"):
-        s.auth("sas")
+        storage_scheme(s, "sas")
     with pytest.raises(ConfigError, match="not supported"):
-        s.auth("kerberos")
+        storage_scheme(s, "kerberos")
 
 
 @pytest.mark.parametrize(
@@ -178,4 +184,4 @@ def test_auth_schemes_validated():
 def test_sas_token_shape_checked(token, match):
     s = resolve(params(account_name="acct1", sas_token=token))
     with pytest.raises(ConfigError, match=match):
-        s.auth()
+        storage_scheme(s)

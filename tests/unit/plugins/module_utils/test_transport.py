@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from ansible_collections.signet.azure.plugins.module_utils import _transport
-from ansible_collections.signet.azure.plugins.module_utils._auth import storage_key
-from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SharedKeyAuth
+from ansible_collections.signet.azure.plugins.module_utils._auth import storage as storage_key
+from ansible_collections.signet.azure.plugins.module_utils._auth.storage import SharedKeyAuth
 from ansible_collections.signet.azure.plugins.module_utils._errors import (
     AuthenticationError,
     AzureRestError,

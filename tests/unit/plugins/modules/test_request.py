@@ -11,7 +11,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
-from ansible_collections.signet.azure.plugins.module_utils._request import build_url, encode_body, parse_content
+from ansible_collections.signet.azure.plugins.module_utils._clients.generic import build_url, encode_body, parse_content
 from ansible_collections.signet.azure.plugins.module_utils._signing import storage as sk
 from ansible_collections.signet.azure.plugins.modules import request as request_module
 from tests.helpers.http_stub import serve

@@ -15,6 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.signet.azure.plugins.module_utils._auth import client_cert as cc
+from ansible_collections.signet.azure.plugins.module_utils._auth import tls
+from ansible_collections.signet.azure.plugins.module_utils._settings import classic
 from ansible_collections.signet.azure.plugins.module_utils._certs import load_bundle
 from ansible_collections.signet.azure.plugins.module_utils._errors import CertificateError, ConfigError, TransportError
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
@@ -24,11 +26,11 @@ SUB = "4e224c9d-34b6-4006-ac33-9c06a60db572"
 
 
 _PARENT = {"dir": None}
-_REAL_TEMP_PARENT = cc._temp_parent
+_REAL_TEMP_PARENT = tls._temp_parent
 
 
 def _leftovers():
-    parent = _PARENT["dir"] or cc._temp_parent() or __import__("tempfile").gettempdir()
+    parent = _PARENT["dir"] or tls._temp_parent() or __import__("tempfile").gettempdir()
     return glob.glob(os.path.join(parent, "signet-azure-mtls-*"))
 
 
@@ -48,7 +50,7 @@ def no_leftovers(tmp_path, monkeypatch):
     # /dev/shm at the same time, which must not count as ours.
     parent = tmp_path / "shm"
     parent.mkdir()
-    monkeypatch.setattr(cc, "_temp_parent", lambda: str(parent))
+    monkeypatch.setattr(tls, "_temp_parent", lambda: str(parent))
     _PARENT["dir"] = str(parent)
     before = set(_leftovers())
     yield
@@ -58,7 +60,7 @@ def no_leftovers(tmp_path, monkeypatch):
 
 # -- temp key files ------------------------------------------------------------------------------------------------
 def test_temp_files_private_encrypted_and_removed(bundle):
-    with cc.TempKeyFiles(bundle) as files:
+    with tls.TempKeyFiles(bundle) as files:
         assert os.path.dirname(files.directory) == _PARENT["dir"]
         assert stat.S_IMODE(os.stat(files.directory).st_mode) == 0o700
         for path in (files.cert_file, files.key_file):
@@ -86,14 +88,14 @@ def test_temp_parent_is_memory_backed_when_available():
 
 
 def test_one_time_password_differs_each_time(bundle):
-    with cc.TempKeyFiles(bundle) as a, cc.TempKeyFiles(bundle) as b:
+    with tls.TempKeyFiles(bundle) as a, tls.TempKeyFiles(bundle) as b:
         assert a.password != b.password and len(a.password) >= 32
         assert a.directory != b.directory
 
 
 def test_temp_files_removed_after_exception(bundle):
     seen = {}
-    with pytest.raises(RuntimeError), cc.TempKeyFiles(bundle) as files:
+    with pytest.raises(RuntimeError), tls.TempKeyFiles(bundle) as files:
         seen["paths"] = (files.directory, files.key_file)
         raise RuntimeError("boom")
     assert not any(os.path.exists(p) for p in seen["paths"])
@@ -101,7 +103,7 @@ def test_temp_files_removed_after_exception(bundle):
 
 def test_cleanup_backstop_gets_both_files_and_failure_in_it_removes_everything(bundle):
     registered = []
-    with cc.TempKeyFiles(bundle, cleanup=registered.append) as files:
+    with tls.TempKeyFiles(bundle, cleanup=registered.append) as files:
         assert registered == [files.cert_file, files.key_file]
 
     def explode(path):
@@ -110,7 +112,7 @@ def test_cleanup_backstop_gets_both_files_and_failure_in_it_removes_everything(b
 
     registered.clear()
     with pytest.raises(OSError):
-        cc.TempKeyFiles(bundle, cleanup=explode)
+        tls.TempKeyFiles(bundle, cleanup=explode)
     assert registered and not os.path.exists(os.path.dirname(registered[0]))
 
 
@@ -118,7 +120,7 @@ def test_exclusive_create_refuses_existing_file(tmp_path):
     target = tmp_path / "key.pem"
     target.write_bytes(b"x")
     with pytest.raises(FileExistsError):
-        cc._write_private(str(target), b"y")
+        tls._write_private(str(target), b"y")
 
 
 # -- adapter / SSL context -----------------------------------------------------------------------------------------
@@ -131,20 +133,20 @@ def test_adapter_files_are_0600_while_alive_and_gone_after(bundle):
         seen["paths"] = (files.directory, files.cert_file, files.key_file)
         seen["encrypted"] = Path(files.key_file).read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
 
-    adapter = cc.ClientCertificateAdapter(bundle, on_files=inspect)
+    adapter = tls.ClientCertificateAdapter(bundle, on_files=inspect)
     assert set(seen["modes"].values()) == {0o600} and seen["dir_mode"] == 0o700 and seen["encrypted"]
     assert not any(os.path.exists(p) for p in seen["paths"])
     adapter.close()
 
 
 def test_adapter_context_reaches_direct_and_proxy_pools(bundle):
-    adapter = cc.ClientCertificateAdapter(bundle)
+    adapter = tls.ClientCertificateAdapter(bundle)
     assert adapter.poolmanager.connection_pool_kw["ssl_context"] is adapter.ssl_context
     proxy = adapter.proxy_manager_for("http://127.0.0.1:3128")
     assert proxy.connection_pool_kw["ssl_context"] is adapter.ssl_context
     assert adapter.proxy_manager_for("http://127.0.0.1:3128") is proxy
     assert adapter.ssl_context.verify_mode.name == "CERT_REQUIRED" and adapter.ssl_context.check_hostname
-    insecure = cc.ClientCertificateAdapter(bundle, validate_certs=False)
+    insecure = tls.ClientCertificateAdapter(bundle, validate_certs=False)
     assert insecure.ssl_context.verify_mode.name == "CERT_NONE" and not insecure.ssl_context.check_hostname
 
 
@@ -154,13 +156,13 @@ def test_ssl_load_failure_is_a_certificate_error_and_removes_files(bundle, tmp_p
     broken.key = other.key  # mismatched on purpose, bypassing check_bundle
     seen = {}
     with pytest.raises(CertificateError, match="cannot be used for TLS"):
-        cc.build_ssl_context(broken, on_files=lambda f: seen.setdefault("dir", f.directory))
+        tls.build_ssl_context(broken, on_files=lambda f: seen.setdefault("dir", f.directory))
     assert not os.path.exists(seen["dir"])
 
 
 def test_missing_ca_bundle_named(bundle, tmp_path):
     with pytest.raises(ConfigError, match="ca_bundle: the file"):
-        cc.build_ssl_context(bundle, ca_bundle=str(tmp_path / "nope.pem"))
+        tls.build_ssl_context(bundle, ca_bundle=str(tmp_path / "nope.pem"))
 
 
 def test_no_key_files_during_a_timed_out_call(bundle):
@@ -178,7 +180,7 @@ def test_no_key_files_during_a_timed_out_call(bundle):
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
-    adapter = cc.ClientCertificateAdapter(bundle)
+    adapter = tls.ClientCertificateAdapter(bundle)
     assert set(_leftovers()) == before
     transport = Transport(cc.ClientCertificateAuth(bundle), adapter=adapter, retries=0, timeout=0.3, connect_timeout=2)
     transport.session.trust_env = False
@@ -239,12 +241,12 @@ def _params(**kw):
 
 
 def test_resolve_defaults_per_cloud(good_pem):
-    assert cc.resolve(_params(management_certificate_path=good_pem)).base_url == "https://management.core.windows.net/" + SUB
-    china = cc.resolve(_params(management_certificate_path=good_pem, cloud="AzureChinaCloud"))
+    assert classic.resolve(_params(management_certificate_path=good_pem)).base_url == "https://management.core.windows.net/" + SUB
+    china = classic.resolve(_params(management_certificate_path=good_pem, cloud="AzureChinaCloud"))
     assert china.base_url == "https://management.core.chinacloudapi.cn/" + SUB
-    gov = cc.resolve(_params(management_certificate_path=good_pem, cloud="AzureUSGovernment"))
+    gov = classic.resolve(_params(management_certificate_path=good_pem, cloud="AzureUSGovernment"))
     assert gov.endpoint == "https://management.core.usgovcloudapi.net"
-    custom = cc.resolve(_params(management_certificate_path=good_pem, management_endpoint="https://mgmt.example.test/"))
+    custom = classic.resolve(_params(management_certificate_path=good_pem, management_endpoint="https://mgmt.example.test/"))
     assert custom.base_url == "https://mgmt.example.test/" + SUB
 
 
@@ -253,7 +255,7 @@ def test_resolve_defaults_per_cloud(good_pem):
 )
 def test_arm_endpoint_refused(good_pem, endpoint):
     with pytest.raises(ConfigError, match="ARM does not accept management certificates; use Entra ID") as exc:
-        cc.resolve(_params(management_certificate_path=good_pem, management_endpoint=endpoint))
+        classic.resolve(_params(management_certificate_path=good_pem, management_endpoint=endpoint))
     assert "management_endpoint" in exc.value.msg
 
 
@@ -270,18 +272,18 @@ def test_config_errors_name_the_option(good_pem, params, fragment):
     p = _params(management_certificate_path=good_pem)
     p.update(params)
     with pytest.raises(ConfigError, match=fragment):
-        cc.resolve(p)
+        classic.resolve(p)
 
 
 def test_pem_pfx_and_separate_files_load(tmp_path, bundle):
     pfx = certs.write_pfx(tmp_path, "a.pfx", "pw")
-    assert cc.resolve(_params(management_certificate_path=pfx, management_certificate_password="pw")).bundle.format == "pfx"
+    assert classic.resolve(_params(management_certificate_path=pfx, management_certificate_password="pw")).bundle.format == "pfx"
     key = bundle.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     (tmp_path / "c.crt").write_bytes(bundle.cert_pem())
     (tmp_path / "c.key").write_bytes(key)
-    s = cc.resolve(_params(management_certificate_path=str(tmp_path / "c.crt"), management_key_path=str(tmp_path / "c.key")))
+    s = classic.resolve(_params(management_certificate_path=str(tmp_path / "c.crt"), management_key_path=str(tmp_path / "c.key")))
     assert s.bundle.thumbprint == bundle.thumbprint and s.bundle.key is not None
-    inline = cc.resolve(_params(management_certificate_content=(bundle.cert_pem() + key).decode()))
+    inline = classic.resolve(_params(management_certificate_content=(bundle.cert_pem() + key).decode()))
     assert inline.bundle.thumbprint == bundle.thumbprint
 
 
@@ -300,7 +302,7 @@ def test_local_refusals_each_have_their_message(tmp_path):
     messages = set()
     for params, pattern in cases:
         with pytest.raises(CertificateError, match=pattern) as exc:
-            cc.resolve(_params(**params))
+            classic.resolve(_params(**params))
         assert params["management_certificate_path"] in exc.value.msg
         messages.add(exc.value.msg)
     assert len(messages) == len(cases)

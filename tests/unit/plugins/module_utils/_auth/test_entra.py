@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.signet.azure.plugins.module_utils._auth import entra
-from ansible_collections.signet.azure.plugins.module_utils._auth.entra import EntraAuth, cloud_endpoints, credential_kind
+from ansible_collections.signet.azure.plugins.module_utils._auth.entra import EntraAuth
+from ansible_collections.signet.azure.plugins.module_utils._settings.entra import cloud_endpoints, credential_kind
 from ansible_collections.signet.azure.plugins.module_utils._errors import CertificateError, ConfigError
 
 SCOPE = "https://vault.azure.net/.default"
@@ -207,7 +208,7 @@ def test_explain_hint_names_expected_resource():
 def test_msal_is_imported_lazily():
     code = (
         "import sys; sys.path.insert(0, 'build/collections');"
-        "from ansible_collections.signet.azure.plugins.module_utils._auth import entra, select;"
+        "from ansible_collections.signet.azure.plugins.module_utils._auth import entra, resolve;"
         "from ansible_collections.signet.azure.plugins.module_utils._clients import keyvault;"
         "print('msal' in sys.modules)"
     )

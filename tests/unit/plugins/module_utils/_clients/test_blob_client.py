@@ -13,7 +13,8 @@ import pytest
 from ansible_collections.signet.azure.plugins.module_utils._clients.blob import UNCOMMITTED_NOTE, BlobClient, Payload
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConflictError, PreconditionFailedError
 from ansible_collections.signet.azure.plugins.module_utils._signing import sas as sas_signing
-from ansible_collections.signet.azure.plugins.module_utils._storage import resolve
+from ansible_collections.signet.azure.plugins.module_utils._auth.resolve import storage_scheme
+from ansible_collections.signet.azure.plugins.module_utils._settings.storage import resolve
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
 
 
@@ -22,7 +23,7 @@ def env(azurite):
     from azure.storage.blob import BlobServiceClient
 
     settings = resolve({"account_name": azurite.account, "account_key": azurite.key, "endpoint": azurite.blob_endpoint})
-    client = BlobClient(settings, Transport(settings.auth(), retries=0))
+    client = BlobClient(settings, Transport(storage_scheme(settings), retries=0))
     oracle = BlobServiceClient.from_connection_string(azurite.connection_string)
     name = "bc-" + uuid.uuid4().hex[:10]
     assert client.create_container(name)
@@ -122,7 +123,7 @@ def test_sas_auth_block_upload_and_ranged_download(env, azurite, tmp_path):
         protocol="https,http",
     )
     settings = resolve({"account_name": azurite.account, "sas_token": token, "endpoint": azurite.blob_endpoint})
-    client = BlobClient(settings, Transport(settings.auth(), retries=0))
+    client = BlobClient(settings, Transport(storage_scheme(settings), retries=0))
     data = os.urandom(600_000)
     blob = client.upload(c, "sas/b+c.bin", Payload(content=data), block_size=100_000, single_put_size=1000, max_concurrency=3)
     assert oracle.download_blob("sas/b+c.bin").readall() == data

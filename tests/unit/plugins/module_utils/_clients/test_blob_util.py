@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from ansible_collections.signet.azure.plugins.module_utils import _blob_util as bu
+from ansible_collections.signet.azure.plugins.module_utils._clients import blob_wire as bu
+from ansible_collections.signet.azure.plugins.module_utils._plans import blob as bp
+from ansible_collections.signet.azure.plugins.module_utils._plans import blob_sync as bs
 from ansible_collections.signet.azure.plugins.module_utils._clients.blob import BlobClient, Payload
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
 
@@ -70,8 +72,8 @@ def test_query_values_encoded():
 
 
 def test_metadata_normalized():
-    assert bu.normalize_metadata({"a": "  v  ", "_B2": 3, "flag": True}) == {"a": "v", "_B2": "3", "flag": "true"}
-    assert bu.normalize_metadata(None) is None
+    assert bp.normalize_metadata({"a": "  v  ", "_B2": 3, "flag": True}) == {"a": "v", "_B2": "3", "flag": "true"}
+    assert bp.normalize_metadata(None) is None
 
 
 @pytest.mark.parametrize(
@@ -87,15 +89,15 @@ def test_metadata_normalized():
 )
 def test_metadata_bad(meta, match):
     with pytest.raises(ConfigError, match="^metadata: .*" + match):
-        bu.normalize_metadata(meta)
+        bp.normalize_metadata(meta)
 
 
 def test_metadata_modes_and_compare():
-    assert bu.desired_metadata({"a": "1", "B": "2"}, {"b": "3"}, "merge") == {"a": "1", "b": "3"}
-    assert bu.desired_metadata({"a": "1"}, {"b": "3"}, "exact") == {"b": "3"}
-    assert bu.desired_metadata({"a": "1"}, None, "exact") is None
-    assert bu.metadata_equal({"Owner": "x"}, {"owner": "x"})
-    assert not bu.metadata_equal({"owner": "x"}, {"owner": "X"})
+    assert bp.desired_metadata({"a": "1", "B": "2"}, {"b": "3"}, "merge") == {"a": "1", "b": "3"}
+    assert bp.desired_metadata({"a": "1"}, {"b": "3"}, "exact") == {"b": "3"}
+    assert bp.desired_metadata({"a": "1"}, None, "exact") is None
+    assert bp.metadata_equal({"Owner": "x"}, {"owner": "x"})
+    assert not bp.metadata_equal({"owner": "x"}, {"owner": "X"})
     assert bu.metadata_from_headers({"x-ms-meta-Owner": "x", "Content-Type": "t"}) == {"Owner": "x"}
 
 
@@ -290,7 +292,7 @@ def _blob(blob_type="block", size=11, md5="M"):
     ],
 )
 def test_plan_upload(current, local, btype, overwrite, action):
-    plan = bu.plan_upload(current, local, btype, overwrite)
+    plan = bp.plan_upload(current, local, btype, overwrite)
     assert plan["action"] == action
     assert plan["reason"]
     if action == "append":
@@ -313,15 +315,15 @@ def test_sync_plan():
         "c": {"size": 3, "md5": None},
         "z": {"size": 1, "md5": "Z"},
     }
-    assert bu.sync_plan(src, dst) == {"copy": ["b", "c", "d"], "skip": ["a"], "delete": []}
-    assert bu.sync_plan(src, dst, delete_extraneous=True)["delete"] == ["z"]
-    assert bu.sync_plan({}, {}, True) == {"copy": [], "skip": [], "delete": []}
+    assert bs.sync_plan(src, dst) == {"copy": ["b", "c", "d"], "skip": ["a"], "delete": []}
+    assert bs.sync_plan(src, dst, delete_extraneous=True)["delete"] == ["z"]
+    assert bs.sync_plan({}, {}, True) == {"copy": [], "skip": [], "delete": []}
 
 
 def test_sync_filters_and_names():
-    assert bu.selected("a/b.tmp", None, ["*.tmp"]) is False
-    assert bu.selected("a/b.html", ["*.html"], None) is True
-    assert bu.selected("css/x.css", ["*.html"], None) is False
-    assert bu.selected(".git/config", None, [".git/*"]) is False
-    assert bu.remote_name("web/", "a/b.txt") == "web/a/b.txt"
-    assert bu.remote_name("", "a\\b.txt") == "a/b.txt"
+    assert bs.selected("a/b.tmp", None, ["*.tmp"]) is False
+    assert bs.selected("a/b.html", ["*.html"], None) is True
+    assert bs.selected("css/x.css", ["*.html"], None) is False
+    assert bs.selected(".git/config", None, [".git/*"]) is False
+    assert bs.remote_name("web/", "a/b.txt") == "web/a/b.txt"
+    assert bs.remote_name("", "a\\b.txt") == "a/b.txt"

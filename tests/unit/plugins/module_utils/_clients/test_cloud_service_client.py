@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.signet.azure.plugins.module_utils._plans.cloud_service import verify
 from ansible_collections.signet.azure.plugins.module_utils._clients.cloud_service import (
-    CloudServiceClient,
     thumbprint_of_secret_value,
 )
 from ansible_collections.signet.azure.plugins.module_utils._errors import CertificateError, IntegrityError
@@ -75,7 +75,7 @@ def test_verify_detects_a_lost_update():
         },
     }
     good = {"properties": {"configuration": plan["configuration"], "osProfile": plan["os_profile"]}}
-    CloudServiceClient.verify(good, plan)
+    verify(good, plan)
     stale = {"properties": {"configuration": plan["configuration"].replace("A" * 40, "B" * 40), "osProfile": {"secrets": []}}}
     with pytest.raises(IntegrityError, match="R/c"):
-        CloudServiceClient.verify(stale, plan)
+        verify(stale, plan)

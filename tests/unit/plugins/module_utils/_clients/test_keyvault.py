@@ -9,16 +9,16 @@ import json
 
 import pytest
 
-from ansible_collections.signet.azure.plugins.module_utils._auth.entra import cloud_endpoints
-from ansible_collections.signet.azure.plugins.module_utils._clients import keyvault as kv
+from ansible_collections.signet.azure.plugins.module_utils._settings.entra import cloud_endpoints, vault_url_for
+from ansible_collections.signet.azure.plugins.module_utils._plans import keyvault as kv
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
 
 
 def test_vault_url_from_name_per_cloud():
-    assert kv.vault_url_for({"vault_name": "MyVault"}, cloud_endpoints({})) == "https://myvault.vault.azure.net"
-    assert kv.vault_url_for({"vault_name": "kv1"}, cloud_endpoints({"cloud": "AzureChinaCloud"})) == "https://kv1.vault.azure.cn"
+    assert vault_url_for({"vault_name": "MyVault"}, cloud_endpoints({})) == "https://myvault.vault.azure.net"
+    assert vault_url_for({"vault_name": "kv1"}, cloud_endpoints({"cloud": "AzureChinaCloud"})) == "https://kv1.vault.azure.cn"
     assert (
-        kv.vault_url_for({"vault_name": "kv1"}, cloud_endpoints({"cloud": "AzureUSGovernment"}))
+        vault_url_for({"vault_name": "kv1"}, cloud_endpoints({"cloud": "AzureUSGovernment"}))
         == "https://kv1.vault.usgovcloudapi.net"
     )
 
@@ -26,18 +26,18 @@ def test_vault_url_from_name_per_cloud():
 @pytest.mark.parametrize("name", ["ab", "1vault", "a--b", "vault-", "x" * 25, "my_vault"])
 def test_bad_vault_names(name):
     with pytest.raises(ConfigError, match="vault_name"):
-        kv.vault_url_for({"vault_name": name}, cloud_endpoints({}))
+        vault_url_for({"vault_name": name}, cloud_endpoints({}))
 
 
 def test_vault_url_of_another_cloud_is_refused():
     with pytest.raises(ConfigError, match="set cloud: AzureCloud"):
-        kv.vault_url_for({"vault_url": "https://kv1.vault.azure.net/"}, cloud_endpoints({"cloud": "AzureChinaCloud"}))
+        vault_url_for({"vault_url": "https://kv1.vault.azure.net/"}, cloud_endpoints({"cloud": "AzureChinaCloud"}))
     assert (
-        kv.vault_url_for({"vault_url": "https://KV1.vault.azure.cn/"}, cloud_endpoints({"cloud": "AzureChinaCloud"}))
+        vault_url_for({"vault_url": "https://KV1.vault.azure.cn/"}, cloud_endpoints({"cloud": "AzureChinaCloud"}))
         == "https://kv1.vault.azure.cn"
     )
     with pytest.raises(ConfigError, match="https URL"):
-        kv.vault_url_for({"vault_url": "http://kv1.vault.azure.net"}, cloud_endpoints({}))
+        vault_url_for({"vault_url": "http://kv1.vault.azure.net"}, cloud_endpoints({}))
 
 
 def test_digest_is_salted_per_secret_and_keyable():

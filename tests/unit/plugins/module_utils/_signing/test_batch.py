@@ -9,7 +9,8 @@ import base64
 import pytest
 import requests
 
-from ansible_collections.signet.azure.plugins.module_utils._auth.batch_key import BatchSharedKeyAuth, resolve_endpoint
+from ansible_collections.signet.azure.plugins.module_utils._auth.batch import BatchSharedKeyAuth
+from ansible_collections.signet.azure.plugins.module_utils._settings.batch import resolve_endpoint
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
 from ansible_collections.signet.azure.plugins.module_utils._explain import diff_strings_to_sign
 from ansible_collections.signet.azure.plugins.module_utils._signing import batch as bk

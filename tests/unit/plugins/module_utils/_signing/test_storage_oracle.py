@@ -20,8 +20,8 @@ from azure.core.pipeline import PipelineContext, PipelineRequest  # noqa: E402
 from azure.core.pipeline.transport import HttpRequest  # noqa: E402
 from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy  # noqa: E402
 
-from ansible_collections.signet.azure.plugins.module_utils._auth.storage_key import SharedKeyAuth  # noqa: E402
-from ansible_collections.signet.azure.plugins.module_utils._request import build_url  # noqa: E402
+from ansible_collections.signet.azure.plugins.module_utils._auth.storage import SharedKeyAuth  # noqa: E402
+from ansible_collections.signet.azure.plugins.module_utils._clients.generic import build_url  # noqa: E402
 from tests.helpers.names import TRICKY_NAMES
 
 ACCOUNT = "devstoreaccount1"

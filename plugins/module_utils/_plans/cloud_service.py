@@ -20,9 +20,9 @@ from __future__ import annotations
 import copy
 import re
 import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
 
-from ._errors import ConfigError
+from .._clients.cloud_service import BUSY_MESSAGE, parse_secret_url
+from .._errors import AzureRestError, CertificateError, ConfigError, IntegrityError, NotFoundError
 
 CSCFG_NS = "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration"
 
@@ -35,7 +35,6 @@ _ROLE_OPEN = re.compile(r"<(?:[\w.-]+:)?Role\b([^>]*?)(/?)>")
 _ROLE_CLOSE = re.compile(r"</(?:[\w.-]+:)?Role\s*>")
 _CERT_TAG = re.compile(r"<(?:[\w.-]+:)?Certificate\b([^>]*?)/?>")
 _ATTR = re.compile(r"([\w.:-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
-_SECRET_PATH = re.compile(r"^/secrets/(?P<name>[0-9A-Za-z-]{1,127})/(?P<version>[0-9A-Za-z]{32})/?$")
 
 
 def normalize_thumbprint(value) -> str:
@@ -137,21 +136,6 @@ def rewrite_thumbprints(cscfg: str, edits: dict) -> str:
     for (start, end), value in sorted(spans, reverse=True):
         out = out[:start] + value + out[end:]
     return out
-
-
-def parse_secret_url(url: str) -> dict | None:
-    """``{host, vault, name, version}`` for a versioned Key Vault *secret* URL (``:443`` tolerated), else None."""
-    try:
-        split = urlsplit(str(url or ""))
-    except ValueError:
-        return None
-    if split.scheme != "https" or not split.hostname or split.port not in (None, 443) or split.query:
-        return None
-    m = _SECRET_PATH.match(split.path)
-    if not m:
-        return None
-    host = split.hostname.lower()
-    return {"host": host, "vault": host.split(".", 1)[0], "name": m["name"], "version": m["version"]}
 
 
 def same_url(a: str, b: str) -> bool:
@@ -465,3 +449,106 @@ def diff_text(plan: dict) -> dict:
         "before_header": "cloud service (.cscfg + osProfile.secrets) before",
         "after_header": "cloud service (.cscfg + osProfile.secrets) after",
     }
+
+
+# -- rotate --------------------------------------------------------------------------------------------------
+def plan(client, resource_id: str, certificates: list[dict], source_vault_id: str | None) -> dict:
+    """GET, gate on provisioningState, and compute the plan (see ``plan_rotation``)."""
+    got = client.get(resource_id)
+    body = got["body"]
+    state = (body.get("properties") or {}).get("provisioningState") or "Succeeded"
+    if state.lower() == "failed":
+        client.warn("the last operation on the cloud service failed (provisioningState Failed); this update retries it")
+    elif state.lower() != "succeeded":
+        raise AzureRestError(
+            "cannot update the cloud service %s: %s (provisioningState is %s); wait until it is Succeeded and run again"
+            % (body.get("name") or resource_id, BUSY_MESSAGE, state),
+            error_code="OperationInProgress",
+        )
+    current_urls = all_urls((body.get("properties") or {}).get("osProfile"))
+    thumbs = client.resolve(current_urls)
+    plan = plan_rotation(body, certificates, source_vault_id, thumbs)
+    plan["resource"] = body
+    plan["etag"] = got["etag"]
+    plan["url_thumbprints"] = thumbs
+    return plan
+
+
+def preflight(client, plan: dict, certificates: list[dict]) -> None:
+    """Check every new thumbprint against the certificate behind its URL, and the service's own rule (every
+    .cscfg thumbprint has a certificate in osProfile.secrets). Raises CertificateError / ConfigError."""
+    thumbs = dict(plan["url_thumbprints"])
+    for index, item in enumerate(certificates):
+        url = item["certificate_url"]
+        if not client.in_this_cloud(url):
+            raise ConfigError(
+                "certificates[%d]: certificate_url %s is not in this cloud's Key Vault (*.%s): check cloud"
+                % (index, url, client.keyvault_suffix)
+            )
+        try:
+            actual = client.secret_thumbprint(url)
+        except NotFoundError:
+            raise ConfigError("certificates[%d]: there is no Key Vault secret at %s (upload it first)" % (index, url)) from None
+        wanted = normalize_thumbprint(item["thumbprint"])
+        if actual != wanted:
+            raise CertificateError(
+                "certificates[%d]: thumbprint %s does not match the certificate behind %s (its thumbprint is %s); "
+                "nothing was changed" % (index, wanted, url, actual)
+            )
+        thumbs[url] = actual
+    new_urls = all_urls(plan["os_profile"])
+    if all(thumbs.get(u) for u in new_urls):
+        missing = missing_thumbprints(plan["configuration"], {u: thumbs[u] for u in new_urls})
+        if missing:
+            raise ConfigError(missing_message(missing) + " (checked before the update; nothing was changed)")
+
+
+def verify(final: dict, plan: dict) -> None:
+    """Read-after-write: the service must hold the planned thumbprints and URLs. Raises IntegrityError."""
+    props = final.get("properties") or {}
+    have = {(c["role"], c["name"]): c["thumbprint"] for c in parse_certificates(props.get("configuration") or "")}
+    wrong = [
+        "%s/%s" % key
+        for key, tp in {(c["role"], c["name"]): c["thumbprint"] for c in parse_certificates(plan["configuration"])}.items()
+        if have.get(key) != tp
+    ]
+    urls = {u.lower() for u in all_urls(props.get("osProfile"))}
+    lost = [u for u in all_urls(plan["os_profile"]) if u.lower() not in urls]
+    if wrong or lost:
+        raise IntegrityError(
+            "the cloud service does not hold the update after it succeeded (certificates %s; URLs missing %s): "
+            "another change may have overwritten it" % (", ".join(wrong) or "ok", ", ".join(lost) or "none")
+        )
+
+
+# -- read and write through a CloudServiceClient ------------------------------------------------------------------------
+def describe(client, resource_id: str, resolve_thumbprints: bool = False) -> dict:
+    """GET the cloud service; returns ``{cloud_service, etag, certificates, secrets}``."""
+    got = client.get(resource_id)
+    body = got["body"]
+    props = body.get("properties") or {}
+    thumbs = client.resolve(all_urls(props.get("osProfile"))) if resolve_thumbprints else {}
+    config = props.get("configuration")
+    return {
+        "cloud_service": body,
+        "etag": got["etag"],
+        "certificates": parse_certificates(config) if config else [],
+        "secrets": secrets_summary(props.get("osProfile"), thumbs),
+    }
+
+
+def apply(
+    client, resource_id: str, plan: dict, body_mode: str = "trimmed", wait: bool = True, wait_timeout: float = 3600
+) -> dict:
+    """PUT the planned body (If-Match when the GET gave an etag), follow the LRO, verify by reading back."""
+    builder = full_body if body_mode == "full" else trimmed_body
+    body = builder(plan["resource"], plan["configuration"], plan["os_profile"])
+
+    def started(current: dict) -> bool:
+        props = current.get("properties") or {}
+        return props.get("configuration") == plan["configuration"] or (props.get("provisioningState") or "").lower() == "updating"
+
+    applied = client.put(resource_id, body, plan.get("etag"), wait=wait, wait_timeout=wait_timeout, started=started)
+    if wait:
+        verify(applied["cloud_service"], plan)
+    return applied

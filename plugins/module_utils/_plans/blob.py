@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to the signet.azure collection; may change at any time.
-"""The desired-state logic of the storage_* modules, on a BlobClient. No AnsibleModule: each function takes the
-module's params dict and ``check_mode`` and returns the result dict (``changed``, ``diff`` and the module's keys).
+"""The desired state of the storage_* modules, on a BlobClient (tests may pass a fake one). No AnsibleModule: each
+``ensure_*``/``*_info`` function takes the client, the module's params dict and ``check_mode`` and returns the
+result dict (``changed``, ``diff`` and the module's keys). The pure helpers (metadata, content settings, the upload
+plan) come first; the sync of a directory is in ``blob_sync.py``.
 """
 
 from __future__ import annotations
@@ -9,21 +11,111 @@ from __future__ import annotations
 import mimetypes
 import os
 
-from ._blob_util import (
-    CONTENT_SETTINGS,
-    content_settings_diff,
-    desired_metadata,
-    metadata_equal,
-    normalize_metadata,
-    plan_upload,
-    remote_name,
-    selected,
-    sync_plan,
-    validate_blob_name,
-    validate_container_name,
-)
-from ._clients.blob import MIB, Payload, file_md5
-from ._errors import ConfigError, NotFoundError
+from .._clients.blob import Payload, file_md5
+from .._clients.blob_wire import CONTENT_SETTINGS, METADATA_NAME_RE, MIB, validate_blob_name, validate_container_name
+from .._errors import ConfigError, NotFoundError
+
+
+# -- pure helpers ---------------------------------------------------------------------------------------------------
+def normalize_metadata(metadata: dict | None, option: str = "metadata") -> dict | None:
+    """Validate user metadata: names are C# identifiers, unique ignoring case; values are ASCII strings, trimmed,
+    not empty. Returns a new dict (None stays None). Raises ConfigError naming ``option``."""
+    if metadata is None:
+        return None
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for key, value in metadata.items():
+        key = str(key)
+        if not METADATA_NAME_RE.match(key):
+            raise ConfigError(
+                "%s: the name %r is not valid: metadata names must be C# identifiers (a letter or '_', then letters, "
+                "digits or '_')" % (option, key)
+            )
+        if key.lower() in seen:
+            raise ConfigError(
+                "%s: the names %r and %r differ only by case; metadata names are case-insensitive"
+                % (option, seen[key.lower()], key)
+            )
+        seen[key.lower()] = key
+        text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+        text = text.strip()
+        if not text:
+            raise ConfigError(
+                "%s: the value of %r is empty; Azure drops empty metadata values, remove the key instead" % (option, key)
+            )
+        try:
+            text.encode("ascii")
+        except UnicodeEncodeError:
+            raise ConfigError(
+                "%s: the value of %r is not ASCII; HTTP headers carry ASCII only (encode it, e.g. base64)" % (option, key)
+            ) from None
+        if "\n" in text or "\r" in text:
+            raise ConfigError("%s: the value of %r contains a line break" % (option, key))
+        out[key] = text
+    return out
+
+
+def metadata_equal(a: dict | None, b: dict | None) -> bool:
+    """Compare metadata the way the service does: names case-insensitive, values exact."""
+    return {k.lower(): v for k, v in (a or {}).items()} == {k.lower(): v for k, v in (b or {}).items()}
+
+
+def desired_metadata(current: dict | None, wanted: dict | None, mode: str) -> dict | None:
+    """The metadata to set: ``wanted`` exactly (mode ``exact``) or ``current`` updated with ``wanted`` (``merge``).
+    None means the metadata is not managed."""
+    if wanted is None:
+        return None
+    if mode == "merge":
+        merged = {k: v for k, v in (current or {}).items() if k.lower() not in {w.lower() for w in wanted}}
+        merged.update(wanted)
+        return merged
+    return dict(wanted)
+
+
+def content_settings_diff(current: dict, wanted: dict) -> dict:
+    """The content settings in ``wanted`` (None = not managed) that differ from the blob's ``current`` properties."""
+    return {k: v for k, v in wanted.items() if v is not None and (current.get(k) or "") != v}
+
+
+# -- upload plan -------------------------------------------------------------------------------------------------
+def plan_upload(current: dict | None, local: dict, blob_type: str, overwrite: str) -> dict:
+    """Decide what an upload does. ``current`` is the blob (``{properties, metadata}``) or None; ``local`` is
+    ``{size, md5, prefix_md5}`` (``prefix_md5``: MD5 of the local bytes up to the blob's current length).
+
+    Returns ``{action, append_from, reason}`` with action ``create``, ``replace``, ``append`` or ``none``:
+
+    * ``never``: create when absent, else leave the content alone.
+    * ``always``: create or replace.
+    * ``different``: nothing when type, length and Content-MD5 are equal; for an append blob whose stored
+      content is a prefix of the local data (length shorter, stored MD5 equal to the local prefix MD5), append
+      only the tail; otherwise replace. The end state always equals the local data.
+    """
+    if current is None:
+        return {"action": "create", "append_from": None, "reason": "the blob does not exist"}
+    props = current.get("properties") or {}
+    if overwrite == "never":
+        return {"action": "none", "append_from": None, "reason": "the blob exists and overwrite=never"}
+    if overwrite == "always":
+        return {"action": "replace", "append_from": None, "reason": "overwrite=always"}
+    same_type = props.get("blob_type") == blob_type
+    remote_md5 = props.get("content_md5")
+    if same_type and props.get("content_length") == local["size"] and remote_md5 and remote_md5 == local["md5"]:
+        return {"action": "none", "append_from": None, "reason": "same length and MD5"}
+    if (
+        blob_type == "append"
+        and same_type
+        and remote_md5
+        and local.get("prefix_md5") == remote_md5
+        and (props.get("content_length") or 0) < local["size"]
+    ):
+        return {"action": "append", "append_from": props["content_length"], "reason": "the blob holds a prefix of the data"}
+    if not same_type:
+        reason = "the blob is a %s blob" % props.get("blob_type")
+    elif not remote_md5:
+        reason = "the blob has no Content-MD5 to compare"
+    else:
+        reason = "the content differs"
+    return {"action": "replace", "append_from": None, "reason": reason}
 
 
 def _positive(p: dict, *names: str) -> None:
@@ -279,124 +371,6 @@ def create_snapshot(client, p: dict, check_mode: bool) -> dict:
         return {"changed": True, "snapshot": None, "blob": blob, "diff": {"before": {}, "after": {"snapshot": "(new)"}}}
     stamp = client.snapshot_blob(container, name, meta)
     return {"changed": True, "snapshot": stamp, "blob": blob, "diff": {"before": {}, "after": {"snapshot": stamp}}}
-
-
-# -- sync --------------------------------------------------------------------------------------------------------
-def _walk_local(root: str, include, exclude) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for fname in filenames:
-            full = os.path.join(dirpath, fname)
-            if not os.path.isfile(full):
-                continue
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if selected(rel, include, exclude):
-                out[rel] = {"size": os.path.getsize(full), "md5": None, "path": full}
-    return out
-
-
-def _walk_remote(client, container: str, prefix: str, include, exclude) -> dict:
-    folder = prefix.strip("/")
-    list_prefix = folder + "/" if folder else None
-    out = {}
-    for page in client.iter_blob_pages(container, prefix=list_prefix):
-        for b in page["blobs"]:
-            rel = b["name"][len(list_prefix) :] if list_prefix else b["name"]
-            if not rel or rel.endswith("/") or not selected(rel, include, exclude):
-                continue
-            props = b["properties"]
-            out[rel] = {"size": props.get("content_length"), "md5": props.get("content_md5"), "etag": props.get("etag")}
-    return out
-
-
-def sync_directory(client, p: dict, check_mode: bool) -> dict:
-    """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix."""
-    container = validate_container_name(p["container"])
-    root = p["path"]
-    _positive(p, "block_size", "max_concurrency")
-    direction = p.get("direction") or "upload"
-    prefix = p.get("prefix") or ""
-    if direction == "upload" and not os.path.isdir(root):
-        raise ConfigError("path: %s is not a directory" % root)
-    if direction == "download" and os.path.exists(root) and not os.path.isdir(root):
-        raise ConfigError("path: %s exists and is not a directory" % root)
-    include, exclude = p.get("include") or None, p.get("exclude") or None
-    local = _walk_local(root, include, exclude) if os.path.isdir(root) else {}
-    remote = _walk_remote(client, container, prefix, include, exclude)
-    source, target = (local, remote) if direction == "upload" else (remote, local)
-    for rel, entry in local.items():
-        other = remote.get(rel)
-        if other is not None and other.get("size") == entry["size"]:
-            entry["md5"] = file_md5(entry["path"])
-    for rel in local:
-        validate_blob_name(remote_name(prefix, rel), "path")
-    plan = sync_plan(source, target, bool(p.get("delete_extraneous")))
-    changed = bool(plan["copy"] or plan["delete"])
-    after_names = sorted((set(target) - set(plan["delete"])) | set(source))
-    result = {
-        "changed": changed,
-        "uploaded" if direction == "upload" else "downloaded": plan["copy"],
-        "deleted": plan["delete"],
-        "unchanged": plan["skip"],
-        "diff": {
-            "before": "\n".join(sorted(target)) + ("\n" if target else ""),
-            "after": "\n".join(after_names) + ("\n" if after_names else ""),
-        },
-    }
-    if check_mode or not changed:
-        return result
-    mcc = p.get("max_concurrency") or 4
-    if direction == "upload":
-        for rel in plan["copy"]:
-            name = remote_name(prefix, rel)
-            blob = remote.get(rel)
-            client.upload(
-                container,
-                name,
-                Payload(path=local[rel]["path"]),
-                settings={"content_type": mimetypes.guess_type(rel)[0] or "application/octet-stream"},
-                metadata={},
-                etag=blob.get("etag") if blob else None,
-                create_only=blob is None,
-                block_size=p.get("block_size") or 4 * MIB,
-                max_concurrency=mcc,
-            )
-        for rel in plan["delete"]:
-            client.delete_blob(container, remote_name(prefix, rel), "include")
-    else:
-        for rel in plan["copy"]:
-            dest = os.path.join(root, *rel.split("/"))
-            if os.path.commonpath([os.path.abspath(dest), os.path.abspath(root)]) != os.path.abspath(root) or ".." in rel.split(
-                "/"
-            ):
-                raise ConfigError("prefix: the blob %r would be written outside path; refusing" % remote_name(prefix, rel))
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            name = remote_name(prefix, rel)
-            blob = client.get_blob(container, name)
-            if blob is None:
-                continue
-            client.download(container, name, dest, props=blob["properties"], max_concurrency=mcc)
-        for rel in plan["delete"]:
-            os.unlink(local[rel]["path"])
-    return result
-
-
-# -- module runner -----------------------------------------------------------------------------------------------
-def run(module, fn) -> None:
-    """Build the BlobClient, run ``fn(client, params, check_mode)`` and exit (or fail once on AzureRestError)."""
-    from ._errors import AzureRestError
-
-    client = None
-    try:
-        client = module.blob_client()
-        result = fn(client, module.params, module.check_mode)
-    except AzureRestError as e:
-        module.fail_from_error(e)
-    finally:
-        if client is not None:
-            client.close()
-    module.exit_json(**result)
 
 
 def container_info(client, p: dict, check_mode: bool) -> dict:

@@ -11,10 +11,6 @@ from .._signing import storage as sk
 from .base import AuthScheme, http_date
 
 
-def _prepared_body_length(r) -> str | None:
-    return r.headers.get("Content-Length")
-
-
 class _StorageAuthBase(AuthScheme):
     def __init__(self, account: str, api_version: str, cloud: str | None = None):
         self.account = account
@@ -104,24 +100,3 @@ class SasAuth(_StorageAuthBase):
         query = "&".join(existing + [self.token])
         r.url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
         self.last_string_to_sign = None
-
-
-def from_module(module, auth: str, service: str):
-    """Selector entry (see select.py): storage schemes and ``none``."""
-    from .._transport import NoAuth
-
-    if auth == "none":
-        url = None
-        if module.params.get("account_name") or module.params.get("connection_string") or module.params.get("endpoint"):
-            from .._storage import resolve
-
-            try:
-                url = resolve(dict(module.params, storage_auth="none")).service_url(service)
-            except ConfigError:
-                url = None
-        return NoAuth(), url, {}
-    settings = module.storage_settings()
-    scheme = settings.auth(auth, table=(service == "table"))
-    if settings.sas_token:
-        module.register_secret(settings.sas_token)
-    return scheme, settings.service_url(service), {}

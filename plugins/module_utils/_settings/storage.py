@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to the signet.azure collection; may change at any time.
-"""Storage connection settings: account name and key, connection strings, SAS, endpoints per cloud, emulators."""
+"""Storage connection settings: account name and key, connection strings, SAS, endpoints per cloud, emulators.
+
+Which auth scheme signs with these settings is decided in ``_auth/resolve.py``."""
 
 from __future__ import annotations
 
@@ -8,10 +10,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ._auth.storage_key import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
-from ._clouds import cloud
-from ._errors import ConfigError
-from ._signing.storage import decode_account_key
+from .._clouds import cloud
+from .._errors import ConfigError
+from .._signing.storage import decode_account_key
 
 DEFAULT_STORAGE_API_VERSION = "2023-11-03"
 DEV_ACCOUNT = "devstoreaccount1"
@@ -58,21 +59,6 @@ class StorageSettings:
             raise ConfigError("endpoint: the emulator settings have no %s endpoint" % service)
         return "https://%s.%s.%s" % (self.account, service, cloud(self.cloud)["storage_suffix"])
 
-    def auth(self, mode: str = "auto", table: bool = False):
-        """The auth scheme: ``auto`` picks Shared Key when a key is known, else SAS. Validated before return."""
-        if mode == "auto":
-            mode = "shared_key" if self.key else ("sas" if self.sas_token else "shared_key")
-        if mode == "shared_key":
-            scheme = SharedKeyAuth(self.account, self.key, self.api_version, self.cloud, table=table)
-        elif mode == "shared_key_lite":
-            scheme = SharedKeyLiteAuth(self.account, self.key, self.api_version, self.cloud, table=table)
-        elif mode == "sas":
-            scheme = SasAuth(self.sas_token, self.api_version, self.account, self.cloud)
-        else:
-            raise ConfigError("storage auth %r is not supported; use shared_key, shared_key_lite or sas" % mode)
-        scheme.validate()
-        return scheme
-
 
 def _validate_account(name: str, emulator: bool) -> None:
     if not ACCOUNT_NAME_RE.match(name or ""):
@@ -89,67 +75,71 @@ def _account_from_endpoint(url: str) -> tuple[str | None, bool]:
     return (host.split(".")[0] or None), False
 
 
-def resolve(params: dict) -> StorageSettings:
+def _from_connection_string(cs: dict) -> dict:
+    """Account, key, SAS, endpoints and emulator flag named by a parsed connection string."""
+    found = {"account": None, "key": None, "sas": None, "endpoints": {}, "emulator": False}
+    if cs.get("usedevelopmentstorage", "").lower() == "true":
+        proxy = cs.get("developmentstorageproxyuri", "http://127.0.0.1").rstrip("/")
+        found.update(account=DEV_ACCOUNT, key=DEV_KEY, emulator=True)
+        for svc, port in DEV_PORTS.items():
+            found["endpoints"][svc] = "%s:%d/%s" % (proxy, port, DEV_ACCOUNT)
+        return found
+    found.update(account=cs.get("accountname"), key=cs.get("accountkey"), sas=cs.get("sharedaccesssignature"))
+    protocol = cs.get("defaultendpointsprotocol", "https")
+    suffix = cs.get("endpointsuffix")
+    for svc in SERVICES:
+        explicit = cs.get(svc + "endpoint")
+        if explicit:
+            found["endpoints"][svc] = explicit.rstrip("/")
+        elif suffix and found["account"]:
+            found["endpoints"][svc] = "%s://%s.%s.%s" % (protocol, found["account"], svc, suffix)
+    if not found["account"] and found["endpoints"]:
+        found["account"], found["emulator"] = _account_from_endpoint(next(iter(found["endpoints"].values())))
+    if not (found["key"] or found["sas"]):
+        raise ConfigError(
+            "connection_string: it has neither AccountKey nor SharedAccessSignature; copy the full connection string"
+        )
+    return found
+
+
+def _apply_endpoint(found: dict, endpoint: str) -> None:
+    """Apply the ``endpoint`` option (blob endpoint; path-style URLs name an emulator account) to ``found``."""
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("endpoint: %r is not an http(s) URL, e.g. http://127.0.0.1:10000/devstoreaccount1" % endpoint)
+    implied, is_emulator = _account_from_endpoint(endpoint)
+    found["endpoints"]["blob"] = endpoint.rstrip("/")
+    found["emulator"] = found["emulator"] or is_emulator
+    found["account"] = found["account"] or implied
+    if is_emulator and implied and found["account"] != implied:
+        raise ConfigError(
+            "endpoint: the path-style endpoint names account %r but account_name is %r" % (implied, found["account"])
+        )
+
+
+def resolve(params: dict, require_credential: bool = True) -> StorageSettings:
     """Resolve the storage family's options (see doc fragment ``storage_auth``) into StorageSettings.
 
     Order: connection_string first (its AccountName/AccountKey/SAS/endpoints), then explicit options override
-    single fields. Raises ConfigError naming the option and the fix.
+    single fields. ``require_credential=False`` accepts settings with neither key nor SAS (anonymous reads).
+    Raises ConfigError naming the option and the fix.
     """
     cs_text = params.get("connection_string")
     cs = parse_connection_string(cs_text) if cs_text else {}
-    api_version = params.get("storage_api_version") or DEFAULT_STORAGE_API_VERSION
     cloud_name = cloud(params.get("cloud"))["name"]
-    endpoints: dict[str, str] = {}
-    emulator = False
-    account = key = sas = None
-
-    if cs.get("usedevelopmentstorage", "").lower() == "true":
-        proxy = cs.get("developmentstorageproxyuri", "http://127.0.0.1").rstrip("/")
-        account, key, emulator = DEV_ACCOUNT, DEV_KEY, True
-        for svc, port in DEV_PORTS.items():
-            endpoints[svc] = "%s:%d/%s" % (proxy, port, DEV_ACCOUNT)
-    elif cs:
-        account = cs.get("accountname")
-        key = cs.get("accountkey")
-        sas = cs.get("sharedaccesssignature")
-        protocol = cs.get("defaultendpointsprotocol", "https")
-        suffix = cs.get("endpointsuffix")
-        for svc in SERVICES:
-            explicit = cs.get(svc + "endpoint")
-            if explicit:
-                endpoints[svc] = explicit.rstrip("/")
-            elif suffix and account:
-                endpoints[svc] = "%s://%s.%s.%s" % (protocol, account, svc, suffix)
-        if not account and endpoints:
-            account, emulator = _account_from_endpoint(next(iter(endpoints.values())))
-        if not (key or sas):
-            raise ConfigError(
-                "connection_string: it has neither AccountKey nor SharedAccessSignature; copy the full connection string"
-            )
-
-    if params.get("account_name"):
-        account = params["account_name"]
-    if params.get("account_key"):
-        key = params["account_key"]
-    if params.get("sas_token"):
-        sas = params["sas_token"]
-    endpoint = params.get("endpoint")
-    if endpoint:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError("endpoint: %r is not an http(s) URL, e.g. http://127.0.0.1:10000/devstoreaccount1" % endpoint)
-        implied, is_emulator = _account_from_endpoint(endpoint)
-        endpoints["blob"] = endpoint.rstrip("/")
-        emulator = emulator or is_emulator
-        account = account or implied
-        if is_emulator and implied and account != implied:
-            raise ConfigError("endpoint: the path-style endpoint names account %r but account_name is %r" % (implied, account))
+    found = _from_connection_string(cs) if cs else {"account": None, "key": None, "sas": None, "endpoints": {}, "emulator": False}
+    for option, field_name in (("account_name", "account"), ("account_key", "key"), ("sas_token", "sas")):
+        if params.get(option):
+            found[field_name] = params[option]
+    if params.get("endpoint"):
+        _apply_endpoint(found, params["endpoint"])
+    account, key, sas = found["account"], found["key"], found["sas"]
     if not account:
         raise ConfigError(
             "no storage account given: set account_name (or env AZURE_STORAGE_ACCOUNT), or connection_string "
             "(env AZURE_STORAGE_CONNECTION_STRING)"
         )
-    _validate_account(account, emulator)
+    _validate_account(account, found["emulator"])
     if key:
         try:
             decode_account_key(key)
@@ -157,7 +147,7 @@ def resolve(params: dict) -> StorageSettings:
             raise ConfigError("account_key: %s" % exc) from None
     if sas:
         sas = sas.strip().lstrip("?")
-    if not key and not sas and params.get("storage_auth") not in ("none",):
+    if not key and not sas and require_credential:
         raise ConfigError(
             "no storage credential given: set account_key (env AZURE_STORAGE_KEY), sas_token (env AZURE_STORAGE_SAS_TOKEN) "
             "or connection_string (env AZURE_STORAGE_CONNECTION_STRING)"
@@ -167,7 +157,7 @@ def resolve(params: dict) -> StorageSettings:
         key=key,
         sas_token=sas,
         cloud=cloud_name,
-        api_version=api_version,
-        endpoints=endpoints,
-        emulator=emulator,
+        api_version=params.get("storage_api_version") or DEFAULT_STORAGE_API_VERSION,
+        endpoints=found["endpoints"],
+        emulator=found["emulator"],
     )

@@ -1,18 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to the signet.azure collection; may change at any time.
-"""Pure Blob helpers (no I/O): name and metadata validation, the URL encoder, block IDs, page ranges, listing parse,
-property mapping and the sync plan. Everything here is unit-tested without a server.
+"""Blob wire helpers (no I/O): name validation, paths and the URL encoder, metadata headers, block IDs, page ranges,
+listing parse and property mapping. Everything here is unit-tested without a server.
 """
 
 from __future__ import annotations
 
 import base64
-import fnmatch
 import re
 from urllib.parse import quote
 
-from ._errors import ConfigError
-from ._xml import as_list, xml_to_dict
+from .._errors import ConfigError
+from .._xml import as_list, xml_to_dict
 
 PAGE = 512
 MAX_PAGE_RANGE = 4 * 1024 * 1024
@@ -90,45 +89,7 @@ def query_string(params: dict | list) -> str:
     return "&".join(parts)
 
 
-# -- metadata ----------------------------------------------------------------------------------------------------
-def normalize_metadata(metadata: dict | None, option: str = "metadata") -> dict | None:
-    """Validate user metadata: names are C# identifiers, unique ignoring case; values are ASCII strings, trimmed,
-    not empty. Returns a new dict (None stays None). Raises ConfigError naming ``option``."""
-    if metadata is None:
-        return None
-    out: dict[str, str] = {}
-    seen: dict[str, str] = {}
-    for key, value in metadata.items():
-        key = str(key)
-        if not METADATA_NAME_RE.match(key):
-            raise ConfigError(
-                "%s: the name %r is not valid: metadata names must be C# identifiers (a letter or '_', then letters, "
-                "digits or '_')" % (option, key)
-            )
-        if key.lower() in seen:
-            raise ConfigError(
-                "%s: the names %r and %r differ only by case; metadata names are case-insensitive"
-                % (option, seen[key.lower()], key)
-            )
-        seen[key.lower()] = key
-        text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
-        text = text.strip()
-        if not text:
-            raise ConfigError(
-                "%s: the value of %r is empty; Azure drops empty metadata values, remove the key instead" % (option, key)
-            )
-        try:
-            text.encode("ascii")
-        except UnicodeEncodeError:
-            raise ConfigError(
-                "%s: the value of %r is not ASCII; HTTP headers carry ASCII only (encode it, e.g. base64)" % (option, key)
-            ) from None
-        if "\n" in text or "\r" in text:
-            raise ConfigError("%s: the value of %r contains a line break" % (option, key))
-        out[key] = text
-    return out
-
-
+# -- metadata headers ----------------------------------------------------------------------------------------------
 def metadata_headers(metadata: dict | None) -> dict:
     """``x-ms-meta-<name>`` headers for a metadata dict."""
     return {"x-ms-meta-%s" % k: v for k, v in (metadata or {}).items()}
@@ -141,23 +102,6 @@ def metadata_from_headers(headers) -> dict:
         if name.lower().startswith("x-ms-meta-"):
             out[name[len("x-ms-meta-") :]] = value
     return out
-
-
-def metadata_equal(a: dict | None, b: dict | None) -> bool:
-    """Compare metadata the way the service does: names case-insensitive, values exact."""
-    return {k.lower(): v for k, v in (a or {}).items()} == {k.lower(): v for k, v in (b or {}).items()}
-
-
-def desired_metadata(current: dict | None, wanted: dict | None, mode: str) -> dict | None:
-    """The metadata to set: ``wanted`` exactly (mode ``exact``) or ``current`` updated with ``wanted`` (``merge``).
-    None means the metadata is not managed."""
-    if wanted is None:
-        return None
-    if mode == "merge":
-        merged = {k: v for k, v in (current or {}).items() if k.lower() not in {w.lower() for w in wanted}}
-        merged.update(wanted)
-        return merged
-    return dict(wanted)
 
 
 # -- block IDs and ranges ----------------------------------------------------------------------------------------
@@ -335,89 +279,3 @@ def container_properties_from_headers(headers) -> dict:
         "has_immutability_policy": lower.get("x-ms-has-immutability-policy") == "true",
         "has_legal_hold": lower.get("x-ms-has-legal-hold") == "true",
     }
-
-
-def content_settings_diff(current: dict, wanted: dict) -> dict:
-    """The content settings in ``wanted`` (None = not managed) that differ from the blob's ``current`` properties."""
-    return {k: v for k, v in wanted.items() if v is not None and (current.get(k) or "") != v}
-
-
-# -- sync plan ---------------------------------------------------------------------------------------------------
-def remote_name(prefix: str, relpath: str) -> str:
-    """The blob name of a relative path under a container prefix (a virtual folder; separators become '/')."""
-    rel = relpath.replace("\\", "/").lstrip("/")
-    prefix = (prefix or "").strip("/")
-    return "%s/%s" % (prefix, rel) if prefix else rel
-
-
-def selected(relpath: str, include: list | None, exclude: list | None) -> bool:
-    """Glob filter on a relative path ('/' separators): kept when it matches any ``include`` (all if none) and no
-    ``exclude``. A pattern also matches against the base name, so ``*.tmp`` excludes ``a/b.tmp``."""
-
-    def match(patterns):
-        base = relpath.rsplit("/", 1)[-1]
-        return any(fnmatch.fnmatchcase(relpath, p) or fnmatch.fnmatchcase(base, p) for p in patterns)
-
-    if include and not match(include):
-        return False
-    return not (exclude and match(exclude))
-
-
-def sync_plan(source: dict, target: dict, delete_extraneous: bool = False) -> dict:
-    """Plan a one-way sync. ``source`` and ``target`` map relative path -> ``{size, md5}`` (md5 base64, may be None).
-
-    Returns ``{copy: [...], skip: [...], delete: [...]}`` (sorted). A path is skipped only when both sides have the
-    same size and the same, known MD5; everything else present in ``source`` is copied. ``delete`` lists target
-    paths missing from the source, only when ``delete_extraneous``.
-    """
-    copy, skip = [], []
-    for path in sorted(source):
-        src = source[path]
-        dst = target.get(path)
-        if dst is not None and dst.get("size") == src.get("size") and src.get("md5") and src.get("md5") == dst.get("md5"):
-            skip.append(path)
-        else:
-            copy.append(path)
-    delete = sorted(p for p in target if p not in source) if delete_extraneous else []
-    return {"copy": copy, "skip": skip, "delete": delete}
-
-
-# -- upload plan -------------------------------------------------------------------------------------------------
-def plan_upload(current: dict | None, local: dict, blob_type: str, overwrite: str) -> dict:
-    """Decide what an upload does. ``current`` is the blob (``{properties, metadata}``) or None; ``local`` is
-    ``{size, md5, prefix_md5}`` (``prefix_md5``: MD5 of the local bytes up to the blob's current length).
-
-    Returns ``{action, append_from, reason}`` with action ``create``, ``replace``, ``append`` or ``none``:
-
-    * ``never``: create when absent, else leave the content alone.
-    * ``always``: create or replace.
-    * ``different``: nothing when type, length and Content-MD5 are equal; for an append blob whose stored
-      content is a prefix of the local data (length shorter, stored MD5 equal to the local prefix MD5), append
-      only the tail; otherwise replace. The end state always equals the local data.
-    """
-    if current is None:
-        return {"action": "create", "append_from": None, "reason": "the blob does not exist"}
-    props = current.get("properties") or {}
-    if overwrite == "never":
-        return {"action": "none", "append_from": None, "reason": "the blob exists and overwrite=never"}
-    if overwrite == "always":
-        return {"action": "replace", "append_from": None, "reason": "overwrite=always"}
-    same_type = props.get("blob_type") == blob_type
-    remote_md5 = props.get("content_md5")
-    if same_type and props.get("content_length") == local["size"] and remote_md5 and remote_md5 == local["md5"]:
-        return {"action": "none", "append_from": None, "reason": "same length and MD5"}
-    if (
-        blob_type == "append"
-        and same_type
-        and remote_md5
-        and local.get("prefix_md5") == remote_md5
-        and (props.get("content_length") or 0) < local["size"]
-    ):
-        return {"action": "append", "append_from": props["content_length"], "reason": "the blob holds a prefix of the data"}
-    if not same_type:
-        reason = "the blob is a %s blob" % props.get("blob_type")
-    elif not remote_md5:
-        reason = "the blob has no Content-MD5 to compare"
-    else:
-        reason = "the content differs"
-    return {"action": "replace", "append_from": None, "reason": reason}

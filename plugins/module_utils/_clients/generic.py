@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to the signet.azure collection; may change at any time.
-"""Helpers of signet.azure.request: URL building, body encoding and response parsing."""
+"""The generic REST call of signet.azure.request: URL building, body encoding and response parsing."""
 
 from __future__ import annotations
 
 import json
 from urllib.parse import quote, urlencode, urlsplit
 
-from ._errors import ConfigError
-from ._xml import xml_to_dict
+from .._errors import ConfigError
+from .._xml import xml_to_dict
 
 
 def build_url(url: str | None, path: str | None, base_url: str | None, query: dict | None = None) -> str:
