@@ -14,35 +14,10 @@ description:
     Blob service, on containers and objects.
   - The result is a secret. Lookups cannot set C(no_log) themselves. Set C(no_log=true) on every task that
     uses it (including C(set_fact)), and never print it.
+extends_documentation_fragment:
+  - signet.azure.storage_auth.account
+  - signet.azure.storage_auth.plugins
 options:
-  account_name:
-    description: Storage account name. Falls back to E(AZURE_STORAGE_ACCOUNT).
-    type: str
-    env:
-      - name: AZURE_STORAGE_ACCOUNT
-  account_key:
-    description: Storage account key that signs the SAS. Falls back to E(AZURE_STORAGE_KEY).
-    type: str
-    env:
-      - name: AZURE_STORAGE_KEY
-  connection_string:
-    description:
-      - A connection string with C(AccountKey) (or C(UseDevelopmentStorage=true)). Falls back to
-        E(AZURE_STORAGE_CONNECTION_STRING).
-    type: str
-    env:
-      - name: AZURE_STORAGE_CONNECTION_STRING
-  endpoint:
-    description: Blob service endpoint, when it is not C(https://<account>.blob.<suffix>) (for example an emulator).
-    type: str
-    env:
-      - name: AZURE_STORAGE_BLOB_ENDPOINT
-  cloud:
-    description: The Azure cloud, which selects the endpoint suffix.
-    type: str
-    choices: [AzureChinaCloud, AzureCloud, AzureUSGovernment]
-    env:
-      - name: AZURE_CLOUD_ENVIRONMENT
   sas_type:
     description: V(service) signs for one container or blob; V(account) for the whole Blob service of the account.
     type: str
@@ -173,6 +148,25 @@ def parse_when(value: str, option: str, now: dt.datetime) -> dt.datetime:
     return when.astimezone(dt.timezone.utc)
 
 
+def _letters(opts: dict, option: str, default: str, allowed: str, what: str) -> str:
+    """The letter option ``option`` in canonical order; ConfigError naming that option for a bad letter."""
+    try:
+        return sas_signing.normalize_permissions(opts.get(option) or default, allowed, what)
+    except ValueError as exc:
+        raise ConfigError("%s: %s" % (option, exc)) from None
+
+
+def _check_letters(opts: dict) -> None:
+    """Check every letter option before signing, so an error names the option that is wrong."""
+    if (opts.get("sas_type") or "service") == "account":
+        _letters(opts, "permissions", "r", sas_signing.ACCOUNT_PERMISSIONS, "account SAS")
+        _letters(opts, "services", "b", sas_signing.ACCOUNT_SERVICES, "account SAS service")
+        _letters(opts, "resource_types", "co", sas_signing.ACCOUNT_RESOURCE_TYPES, "account SAS resource type")
+    else:
+        allowed = sas_signing.BLOB_PERMISSIONS if opts.get("blob") else sas_signing.CONTAINER_PERMISSIONS
+        _letters(opts, "permissions", "r", allowed, "SAS")
+
+
 def generate(opts: dict, now: dt.datetime | None = None) -> str:
     """Build the SAS URL or token from the lookup options. Raises ConfigError."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -190,6 +184,7 @@ def generate(opts: dict, now: dt.datetime | None = None) -> str:
     if expiry - now > dt.timedelta(days=7):
         display.warning("storage_sas: the SAS is valid for more than 7 days; prefer short-lived SAS (or a stored access policy)")
     protocol = opts.get("protocol") or "https"
+    _check_letters(opts)
     base = settings.service_url("blob")
     try:
         if (opts.get("sas_type") or "service") == "account":
@@ -228,8 +223,8 @@ def generate(opts: dict, now: dt.datetime | None = None) -> str:
                 snapshot=opts.get("snapshot") or "",
             )
             url = base + (blob_path(container, blob) if blob else container_path(container))
-    except ValueError as exc:
-        raise ConfigError("permissions: %s" % exc) from None
+    except ValueError as exc:  # pragma: no cover - every letter option is checked by _letters() first
+        raise ConfigError("storage_sas: %s" % exc) from None
     if (opts.get("output") or "url") == "token":
         return token
     if opts.get("snapshot"):

@@ -14,6 +14,7 @@ import copy
 from ansible.module_utils.basic import env_fallback
 
 from ._clouds import CLOUD_CHOICES
+from ._defaults import BATCH_API_VERSION, CLASSIC_X_MS_VERSION, RETRIES, STORAGE_API_VERSION, TIMEOUT
 
 
 class ArgSpec:
@@ -70,8 +71,8 @@ def connection_spec() -> ArgSpec:
     """Options of every module: timeouts, retries, TLS verification (fragment ``connection``)."""
     return ArgSpec(
         argument_spec=dict(
-            timeout=dict(type="int", default=60),
-            retries=dict(type="int", default=3),
+            timeout=dict(type="int", default=TIMEOUT),
+            retries=dict(type="int", default=RETRIES),
             validate_certs=dict(type="bool", default=True),
             ca_bundle=dict(type="path", fallback=_env("SIGNET_AZURE_CA_BUNDLE")),
         )
@@ -88,7 +89,7 @@ def storage_spec() -> ArgSpec:
             sas_token=dict(type="str", no_log=True, fallback=_env("AZURE_STORAGE_SAS_TOKEN")),
             storage_auth=dict(type="str", default="auto", choices=["auto", "shared_key", "shared_key_lite", "sas"]),
             endpoint=dict(type="str", fallback=_env("AZURE_STORAGE_BLOB_ENDPOINT")),
-            storage_api_version=dict(type="str", default="2023-11-03"),
+            storage_api_version=dict(type="str", default=STORAGE_API_VERSION),
             cloud=CLOUD_OPTION,
         )
     )
@@ -126,7 +127,7 @@ def batch_spec() -> ArgSpec:
             batch_access_key=dict(type="str", no_log=True, fallback=_env("AZURE_BATCH_ACCESS_KEY")),
             batch_endpoint=dict(type="str", fallback=_env("AZURE_BATCH_ENDPOINT")),
             batch_auth=dict(type="str", default="auto", choices=["auto", "shared_key", "entra"]),
-            batch_api_version=dict(type="str", default="2025-06-01.21.0"),
+            batch_api_version=dict(type="str", default=BATCH_API_VERSION),
         )
     )
 
@@ -143,7 +144,7 @@ def classic_spec() -> ArgSpec:
             ),
             management_key_path=dict(type="path", fallback=_env("SIGNET_AZURE_MANAGEMENT_KEY_PATH")),
             management_endpoint=dict(type="str", fallback=_env("SIGNET_AZURE_MANAGEMENT_ENDPOINT")),
-            x_ms_version=dict(type="str", default="2014-06-01"),
+            x_ms_version=dict(type="str", default=CLASSIC_X_MS_VERSION),
             cloud=CLOUD_OPTION,
         ),
         mutually_exclusive=[["management_certificate_path", "management_certificate_content"]],

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from ._xml import strip_ns
+
 BODY_EXCERPT = 4096
 
 
@@ -98,10 +100,6 @@ def error_class_for(status: int):
     return _STATUS_CLASSES.get(status, AzureRestError)
 
 
-def _strip_ns(tag: str) -> str:
-    return tag.split("}", 1)[-1]
-
-
 def parse_error_body(text: str | None, content_type: str = "") -> dict:
     """Parse an Azure error body into ``{code, message, detail, extra}``; unknown shapes give an empty dict.
 
@@ -119,7 +117,7 @@ def parse_error_body(text: str | None, content_type: str = "") -> dict:
             root = ET.fromstring(text.encode("utf-8"))
         except ET.ParseError:
             return {}
-        fields = {_strip_ns(child.tag): (child.text or "").strip() for child in root}
+        fields = {strip_ns(child.tag): (child.text or "").strip() for child in root}
         out = {"code": fields.get("Code"), "message": fields.get("Message")}
         detail = fields.get("AuthenticationErrorDetail") or fields.get("ExceptionDetails")
         if detail:

@@ -15,7 +15,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ._argspec import ArgSpec, connection_spec
 from ._errors import AzureRestError, ConfigError
 from ._redact import Redactor
-from ._retry import DEFAULT_RETRIES
+from ._defaults import RETRIES, TIMEOUT
 
 
 class AzureRestModule(AnsibleModule):
@@ -52,12 +52,12 @@ class AzureRestModule(AnsibleModule):
     def transport(self, auth=None, **overrides):
         """A Transport with this module's connection options, retry warnings and the 403 explainer."""
         from ._explain import explain
-        from ._transport import DEFAULT_TIMEOUT, Transport
+        from ._transport import Transport
 
         p = self.params
         kwargs = dict(
-            timeout=p.get("timeout") or DEFAULT_TIMEOUT,
-            retries=p.get("retries") if p.get("retries") is not None else DEFAULT_RETRIES,
+            timeout=p.get("timeout") or TIMEOUT,
+            retries=p.get("retries") if p.get("retries") is not None else RETRIES,
             validate_certs=p.get("validate_certs", True),
             ca_bundle=p.get("ca_bundle"),
             redactor=self.redactor,

@@ -17,10 +17,12 @@ import random
 import time
 from collections.abc import Callable
 
+from ._defaults import RETRIES
+
 RETRY_STATUS = frozenset((408, 429, 500, 502, 503, 504))
 RETRY_STATUS_NON_IDEMPOTENT = frozenset((500, 503, 504))
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"))
-DEFAULT_RETRIES = 3
+DEFAULT_RETRIES = RETRIES
 DEFAULT_BACKOFF_FACTOR = 0.8
 DEFAULT_BACKOFF_MAX = 60.0
 

@@ -29,12 +29,13 @@ except ImportError as _exc:  # pragma: no cover - exercised only without request
     REQUESTS_IMPORT_ERROR = _exc
 
 from ._auth.base import NoAuth
+from ._defaults import RETRIES, TIMEOUT
 from ._errors import AzureRestError, TransportError, error_class_for, parse_error_body
 from ._redact import Redactor
 from ._retry import RetryPolicy, parse_retry_after  # noqa: F401  (parse_retry_after: part of this module's API)
 
 USER_AGENT = "signet.azure/1.0.0 (+https://github.com/signet-azure/signet.azure)"
-DEFAULT_TIMEOUT = 60
+DEFAULT_TIMEOUT = TIMEOUT
 DEFAULT_CONNECT_TIMEOUT = 10
 
 
@@ -68,7 +69,7 @@ class Transport:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        retries: int = 3,
+        retries: int = RETRIES,
         backoff_factor: float = 0.8,
         backoff_max: float = 60,
         validate_certs: bool = True,

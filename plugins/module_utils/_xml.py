@@ -4,11 +4,20 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+
+_SNAKE_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def strip_ns(tag: str) -> str:
+    """``{namespace}Tag`` -> ``Tag``."""
     return tag.split("}", 1)[-1]
+
+
+def snake_case(name: str) -> str:
+    """``GeoReplicationEnabled`` -> ``geo_replication_enabled``, ``Content-MD5`` -> ``content_md5``, ``URL`` -> ``url``."""
+    return re.sub("_+", "_", _SNAKE_RE.sub("_", name.replace("-", "_"))).lower()
 
 
 def element_to_dict(elem):

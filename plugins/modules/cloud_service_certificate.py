@@ -205,6 +205,7 @@ operation:
   sample: {"status": 200, "poll_url": "https://management.azure.com/subscriptions/.../operations/3f2c...?api-version=2024-11-04"}
 """
 
+from ..module_utils._defaults import ARM_CLOUD_SERVICES_API_VERSION
 from ..module_utils._argspec import ArgSpec, entra_spec
 from ..module_utils._plans import cloud_service as plans
 from ..module_utils._errors import AzureRestError, OperationFailedError
@@ -232,7 +233,7 @@ def main():
                 wait=dict(type="bool", default=True),
                 wait_timeout=dict(type="int", default=3600),
                 poll_interval=dict(type="int", default=15),
-                arm_api_version=dict(type="str", default="2024-11-04"),
+                arm_api_version=dict(type="str", default=ARM_CLOUD_SERVICES_API_VERSION),
             )
         )
     )

@@ -130,6 +130,7 @@ secrets:
       sample: [{"certificate_url": "https://contosokv.vault.azure.net/secrets/server/0123456789abcdef0123456789abcdef", "thumbprint": null}]
 """
 
+from ..module_utils._defaults import ARM_CLOUD_SERVICES_API_VERSION
 from ..module_utils._argspec import ArgSpec, entra_spec
 from ..module_utils._plans.cloud_service import describe
 from ..module_utils._errors import AzureRestError
@@ -143,7 +144,7 @@ def main():
                 resource_group=dict(type="str", required=True),
                 name=dict(type="str", required=True),
                 resolve_thumbprints=dict(type="bool", default=False),
-                arm_api_version=dict(type="str", default="2024-11-04"),
+                arm_api_version=dict(type="str", default=ARM_CLOUD_SERVICES_API_VERSION),
             )
         )
     )

@@ -32,6 +32,7 @@ LAYERS = (
             "module_utils._certs",
             "module_utils._argspec",
             "module_utils._localfile",
+            "module_utils._defaults",
         ),
     ),
     ("settings", ("module_utils._settings",)),

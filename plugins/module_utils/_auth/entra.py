@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 
 from .._clouds import CLOUDS, cloud_name
+from .._defaults import TIMEOUT
 from .._errors import AuthenticationError, ConfigError, TransportError
 from .._retry import RetryPolicy
 from .._settings.entra import cloud_endpoints, credential_kind
@@ -180,7 +181,7 @@ class EntraAuth(AuthScheme):
         authority_host: str | None = None,
         cloud: str | None = None,
         verify=True,
-        timeout: float = 60,
+        timeout: float = TIMEOUT,
         retries: int = 3,
         on_token: Callable[[str], None] | None = None,
         on_warning: Callable[[str], None] | None = None,

@@ -11,7 +11,7 @@ import re
 from urllib.parse import quote
 
 from .._errors import ConfigError
-from .._xml import as_list, xml_to_dict
+from .._xml import as_list, snake_case, xml_to_dict
 
 PAGE = 512
 MAX_PAGE_RANGE = 4 * 1024 * 1024
@@ -165,18 +165,12 @@ def nonzero_page_ranges(data: bytes, offset: int = 0, max_range: int = MAX_PAGE_
 
 
 # -- response parsing --------------------------------------------------------------------------------------------
-def _snake(name: str) -> str:
-    name = name.replace("-", "_")
-    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
-    return name.lower().replace("__", "_")
-
-
 def _props_dict(props: dict | None) -> dict:
     out = {}
     for key, value in (props or {}).items():
         if key.startswith("@"):
             continue
-        out[_snake(key)] = value
+        out[snake_case(key)] = value
     if "x_ms_blob_sequence_number" in out:
         out["sequence_number"] = out.pop("x_ms_blob_sequence_number")
     for key in ("content_length", "sequence_number"):
@@ -209,7 +203,7 @@ def parse_blob_list(text) -> dict:
         }
         for key in ("Snapshot", "VersionId", "IsCurrentVersion", "Deleted"):
             if item.get(key) is not None:
-                entry[_snake(key)] = item[key] if key not in ("IsCurrentVersion", "Deleted") else item[key] == "true"
+                entry[snake_case(key)] = item[key] if key not in ("IsCurrentVersion", "Deleted") else item[key] == "true"
         blobs.append(entry)
     prefixes = [p.get("Name") for p in as_list(blobs_node.get("BlobPrefix") if isinstance(blobs_node, dict) else None)]
     return {"blobs": blobs, "prefixes": prefixes, "next_marker": root.get("NextMarker") or None}

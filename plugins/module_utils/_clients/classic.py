@@ -12,20 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import time
 from collections.abc import Iterable
 
 from .._errors import AuthenticationError, ConfigError, OperationFailedError
-from .._xml import as_list, xml_to_dict
-
-OPERATION_DONE = ("Succeeded", "Failed")
-_SNAKE_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-
-
-def snake(name: str) -> str:
-    """``GeoReplicationEnabled`` -> ``geo_replication_enabled``; ``Url`` -> ``url``."""
-    return _SNAKE_RE.sub("_", name).lower()
+from .._xml import as_list, snake_case, xml_to_dict
 
 
 def _scalar(value):
@@ -33,7 +24,7 @@ def _scalar(value):
     if isinstance(value, dict):
         if value.get("@nil") == "true":
             return None
-        return {snake(k.lstrip("@#")): _scalar(v) for k, v in value.items()}
+        return {snake_case(k.lstrip("@#")): _scalar(v) for k, v in value.items()}
     if value in ("true", "false"):
         return value == "true"
     return value
@@ -59,7 +50,7 @@ def storage_service_to_dict(service: dict) -> dict:
     out = {"service_name": service.get("ServiceName"), "url": service.get("Url")}
     props = service.get("StorageServiceProperties") or {}
     for key, value in props.items() if isinstance(props, dict) else ():
-        name = snake(key)
+        name = snake_case(key)
         if key == "Endpoints":
             out["endpoints"] = [e for e in as_list((value or {}).get("Endpoint") if isinstance(value, dict) else None) if e]
         elif key == "Label":

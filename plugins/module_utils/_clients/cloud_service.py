@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from .._defaults import KEYVAULT_API_VERSION
 from .._errors import AzureRestError, CertificateError, ConfigError
 
-KEYVAULT_API_VERSION = "7.5"
 BUSY_MESSAGE = "another operation in progress"
 _SECRET_PATH = re.compile(r"^/secrets/(?P<name>[0-9A-Za-z-]{1,127})/(?P<version>[0-9A-Za-z]{32})/?$")
 

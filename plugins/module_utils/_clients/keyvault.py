@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
+from .._defaults import KEYVAULT_API_VERSION
 from .._errors import AuthenticationError, NotFoundError, OperationFailedError
 
-API_VERSION = "2025-06-01"
+API_VERSION = KEYVAULT_API_VERSION
 DELETED_BUT_RECOVERABLE = "ObjectIsDeletedButRecoverable"
 
 

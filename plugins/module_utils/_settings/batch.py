@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .._clouds import CLOUDS, cloud_name
+from .._defaults import BATCH_API_VERSION
 from .._errors import ConfigError
 from .entra import has_entra_credential
 from .common import ACCOUNT_NAME_RE
 
-DEFAULT_BATCH_API_VERSION = "2025-06-01.21.0"
+DEFAULT_BATCH_API_VERSION = BATCH_API_VERSION
 
 
 def missing_shared_key_message(missing: list) -> str:

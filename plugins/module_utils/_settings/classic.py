@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 from .._certs import CertBundle, check_bundle, load_bundle
 from .._clouds import CLOUDS, cloud
+from .._defaults import CLASSIC_X_MS_VERSION
 from .._errors import CertificateError, ConfigError
+from .common import GUID_RE
 
-DEFAULT_X_MS_VERSION = "2014-06-01"
-_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DEFAULT_X_MS_VERSION = CLASSIC_X_MS_VERSION
 _VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ARM_HOSTS = frozenset(urlsplit(c["resource_manager"]).hostname for c in CLOUDS.values())
 
@@ -98,7 +99,7 @@ def resolve(params: dict) -> ClassicSettings:
         raise ConfigError(
             "subscription_id is required for the classic API: set subscription_id (or SIGNET_AZURE_SUBSCRIPTION_ID / AZURE_SUBSCRIPTION_ID)"
         )
-    if not _GUID_RE.match(sub):
+    if not GUID_RE.match(sub):
         raise ConfigError("subscription_id: %r is not a subscription GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" % sub)
     c = cloud(params.get("cloud"))
     endpoint = (params.get("management_endpoint") or c["classic_management"]).rstrip("/")

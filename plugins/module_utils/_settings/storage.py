@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .._clouds import cloud
+from .._defaults import STORAGE_API_VERSION
 from .._errors import ConfigError
 from .._signing.storage import decode_account_key
 
-DEFAULT_STORAGE_API_VERSION = "2023-11-03"
+DEFAULT_STORAGE_API_VERSION = STORAGE_API_VERSION
 DEV_ACCOUNT = "devstoreaccount1"
 # The storage emulator's published, well-known development key (not a secret).
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

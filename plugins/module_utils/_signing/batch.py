@@ -3,8 +3,9 @@
 """Azure Batch Shared Key string-to-sign construction (pure functions, no I/O).
 
 Rules follow Microsoft's "Authenticate requests to Azure Batch" (sections "Specify the date header", "Construct the
-signature string", "Construct the canonicalized headers string", "Construct the canonicalized resource string") and
-../shared/research/azure-rest-facts.md section 1.9. This is deliberately separate from ``storage.py``:
+signature string", "Construct the canonicalized headers string", "Construct the canonicalized resource string") .
+Only the standard header list and the HMAC are shared with ``storage.py`` (``common.py``); the rest is deliberately
+separate:
 
 * Content-Length is signed as the literal header value ("0" for an empty POST), never blanked as Storage does for
   x-ms-version >= 2015-02-21;
@@ -19,29 +20,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
+from .common import STANDARD_HEADERS, hmac_sha256_b64
+
 #: The Content-Type the Batch service signs; sent (and signed) on every request, GET included.
 BATCH_CONTENT_TYPE = "application/json; odata=minimalmetadata; charset=utf-8"
-
-#: The eleven standard headers of the signature string, in signing order (after the VERB line).
-STANDARD_HEADERS = (
-    "content-encoding",
-    "content-language",
-    "content-length",
-    "content-md5",
-    "content-type",
-    "date",
-    "if-modified-since",
-    "if-match",
-    "if-none-match",
-    "if-unmodified-since",
-    "range",
-)
 
 _LWS = re.compile(r"[ \t\r\n]+")
 
@@ -67,8 +53,7 @@ def decode_batch_key(key: str) -> bytes:
 
 def sign(key: str, string_to_sign: str) -> str:
     """Base64(HMAC-SHA256(base64-decoded key, UTF-8 string-to-sign))."""
-    digest = hmac.new(decode_batch_key(key), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return hmac_sha256_b64(decode_batch_key(key), string_to_sign)
 
 
 def _header_map(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -3,36 +3,18 @@
 """Azure Storage Shared Key and SharedKeyLite string-to-sign construction (pure functions, no I/O).
 
 Rules follow Microsoft's "Authorize with Shared Key" (sections "Constructing the signature string",
-"Constructing the canonicalized headers string", "Constructing the canonicalized resource string") and
-../shared/research/azure-rest-facts.md section 1.
+"Constructing the canonicalized headers string", "Constructing the canonicalized resource string") .
+The header order is the service's collation, not code-point order (see ``header_sort_key``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote_plus, urlsplit
 
-# The twelve standard headers of the Blob/Queue/File Shared Key layout, in signing order.
-STANDARD_HEADERS = (
-    "content-encoding",
-    "content-language",
-    "content-length",
-    "content-md5",
-    "content-type",
-    "date",
-    "if-modified-since",
-    "if-match",
-    "if-none-match",
-    "if-unmodified-since",
-    "range",
-)
-
-_LWS = re.compile(r"[ \t\r\n]+")
+from .common import STANDARD_HEADERS, hmac_sha256_b64
 
 
 def decode_account_key(account_key: str) -> bytes:
@@ -52,11 +34,6 @@ def decode_account_key(account_key: str) -> bytes:
     if not raw:
         raise ValueError("the account key decodes to zero bytes")
     return raw
-
-
-def hmac_sha256_b64(key: bytes, message: str) -> str:
-    """Return Base64(HMAC-SHA256(key, UTF-8(message)))."""
-    return base64.b64encode(hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()).decode("ascii")
 
 
 def sign(account_key: str, string_to_sign: str) -> str:

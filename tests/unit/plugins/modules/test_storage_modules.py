@@ -165,3 +165,37 @@ def test_generate_account_token_and_errors():
         generate(dict(account_name="devstoreaccount1", sas_token="sv=1&sig=x", container="cnt"), now=NOW)
     with pytest.raises(ConfigError, match="^start: "):
         generate(dict(base, start="2h"), now=NOW)
+    account = dict(connection_string="UseDevelopmentStorage=true", sas_type="account")
+    # each letter option is named in its own error (not every ValueError labelled "permissions")
+    with pytest.raises(ConfigError, match="^services: .*'z'"):
+        generate(dict(account, services="bz"), now=NOW)
+    with pytest.raises(ConfigError, match="^resource_types: .*'q'"):
+        generate(dict(account, resource_types="q"), now=NOW)
+    with pytest.raises(ConfigError, match="^permissions: .*'k'"):
+        generate(dict(account, permissions="rk"), now=NOW)
+
+
+def test_lookup_documents_the_account_options_from_the_fragment_with_env():
+    """The lookup's account options come from doc fragment storage_auth (ACCOUNT + PLUGINS overlay), as rendered
+    by ansible-doc: the fragment's description plus the lookup's environment fallbacks."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    ansible_doc = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
+    collections = os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.abspath(collections))
+    out = subprocess.run(
+        [ansible_doc, "-t", "lookup", "--json", "signet.azure.storage_sas"], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    options = json.loads(out)["signet.azure.storage_sas"]["doc"]["options"]
+    envs = {name: [e["name"] for e in options[name].get("env", [])] for name in options}
+    assert envs["account_name"] == ["AZURE_STORAGE_ACCOUNT"]
+    assert envs["account_key"] == ["AZURE_STORAGE_KEY"]
+    assert envs["connection_string"] == ["AZURE_STORAGE_CONNECTION_STRING"]
+    assert envs["endpoint"] == ["AZURE_STORAGE_BLOB_ENDPOINT"]
+    assert envs["cloud"] == ["AZURE_CLOUD_ENVIRONMENT"]
+    assert "3-24 lowercase" in " ".join(options["account_name"]["description"])
+    assert "sas_token" not in options and "storage_auth" not in options
+    assert {"sas_type", "permissions", "expiry", "output"} <= set(options)

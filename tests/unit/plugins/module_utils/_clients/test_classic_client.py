@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.signet.azure.plugins.module_utils._clients import classic
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
-from ansible_collections.signet.azure.plugins.module_utils._xml import xml_to_dict
+from ansible_collections.signet.azure.plugins.module_utils._xml import snake_case, xml_to_dict
 
 SUB = "4e224c9d-34b6-4006-ac33-9c06a60db572"
 
@@ -44,10 +44,16 @@ LIST_XML = """<?xml version="1.0" encoding="utf-8"?>
         ("GeoReplicationEnabled", "geo_replication_enabled"),
         ("StatusOfPrimary", "status_of_primary"),
         ("ID", "id"),
+        # blob listing and header names (the one snake_case serves both)
+        ("Content-MD5", "content_md5"),
+        ("Last-Modified", "last_modified"),
+        ("x-ms-blob-sequence-number", "x_ms_blob_sequence_number"),
+        ("CustomerProvidedKeySha256", "customer_provided_key_sha256"),
+        ("Content-CRC64", "content_crc64"),
     ],
 )
 def test_snake(name, expected):
-    assert classic.snake(name) == expected
+    assert snake_case(name) == expected
 
 
 def test_decode_label():
