@@ -14,6 +14,7 @@ from .._clouds import cloud
 from .._defaults import STORAGE_API_VERSION
 from .._errors import ConfigError
 from .._signing.storage import decode_account_key
+from .common import ACCOUNT_NAME_RE
 
 DEFAULT_STORAGE_API_VERSION = STORAGE_API_VERSION
 DEV_ACCOUNT = "devstoreaccount1"
@@ -21,7 +22,6 @@ DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 DEV_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
 SERVICES = ("blob", "queue", "table", "file", "dfs")
-ACCOUNT_NAME_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
 
 def parse_connection_string(text: str) -> dict[str, str]:
