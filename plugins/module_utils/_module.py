@@ -8,7 +8,9 @@ builds transports and service clients, and turns AzureRestError into one ``fail_
 
 from __future__ import annotations
 
+import re
 import traceback
+from urllib.parse import unquote
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -16,6 +18,11 @@ from ._argspec import ArgSpec, connection_spec
 from ._errors import AzureRestError, ConfigError
 from ._redact import Redactor
 from ._defaults import RETRIES, TIMEOUT
+
+
+# Secrets that can ride inside options which are not no_log themselves: a SAS signature in a URL or a header such as
+# x-ms-copy-source, a key or SAS inside a connection string given in a free-form field.
+_EMBEDDED_SECRETS = re.compile(r"(?i)(?:^|[?&;\s'\"])(?:sig|AccountKey|SharedAccessSignature|SharedAccessKey)=([^&#;\s'\"]+)")
 
 
 class AzureRestModule(AnsibleModule):
@@ -33,6 +40,7 @@ class AzureRestModule(AnsibleModule):
                 merged[key] = value
         super().__init__(**merged)
         self.redactor = Redactor(self.no_log_values)
+        self._register_embedded_secrets(self.params)
         self._check_requests()
 
     # -- secrets -------------------------------------------------------------------------------------------------
@@ -41,6 +49,20 @@ class AzureRestModule(AnsibleModule):
         if value:
             self.no_log_values.add(str(value))
             self.redactor.add(value)
+
+    def _register_embedded_secrets(self, value) -> None:
+        """Register every SAS ``sig=`` (and connection-string key) found in any option, so that neither a message nor
+        ``invocation.module_args`` (printed at -vvv) shows it, whatever option carried it (url, headers, body)."""
+        if isinstance(value, str):
+            for match in _EMBEDDED_SECRETS.finditer(value):
+                self.register_secret(match.group(1))
+                self.register_secret(unquote(match.group(1)))
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._register_embedded_secrets(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self._register_embedded_secrets(item)
 
     def _check_requests(self) -> None:
         from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
