@@ -169,9 +169,10 @@ def test_an_old_ocp_date_is_explained_as_clock_skew(twin):
     assert "Azure rejects requests more than 15 minutes old" in exc.value.msg
 
 
-@pytest.mark.parametrize("link", ["https://evil.example.com/jobs?api-version=x", "SAME"])
+@pytest.mark.parametrize("link", ["https://evil.example.com/jobs?api-version=x", "SAME", "HTTP", "PORT"])
 def test_next_link_to_another_host_or_a_loop_is_refused(twin, link):
-    """A nextLink to a foreign host is never followed (our signature would go there); a repeated one stops."""
+    """A nextLink to a foreign host, scheme or port is never followed (our signature would go there); a repeated one
+    stops."""
     from ansible_collections.signet.azure.plugins.module_utils._auth.batch import BatchSharedKeyAuth
     from ansible_collections.signet.azure.plugins.module_utils._clients.batch import BatchClient
     from ansible_collections.signet.azure.plugins.module_utils._errors import IntegrityError
@@ -185,7 +186,14 @@ def test_next_link_to_another_host_or_a_loop_is_refused(twin, link):
         path=r"^/jobs\?",
         count=2,
         status=200,
-        body={"value": [{"id": "x"}], "odata.nextLink": first if link == "SAME" else link},
+        body={
+            "value": [{"id": "x"}],
+            "odata.nextLink": {
+                "SAME": first,
+                "HTTP": first.replace("https://", "http://"),
+                "PORT": first.replace(".com/", ".com:8443/"),
+            }.get(link, link),
+        },
     )
     client = BatchClient(
         Transport(
@@ -199,7 +207,8 @@ def test_next_link_to_another_host_or_a_loop_is_refused(twin, link):
     )
     with pytest.raises(IntegrityError) as exc:
         list(client.iter_jobs(max_results=2))
-    assert ("not to the account endpoint" in exc.value.msg) if link != "SAME" else ("same odata.nextLink twice" in exc.value.msg)
+    expected = "same next-page link or marker twice" if link == "SAME" else "not at https://"
+    assert expected in exc.value.msg
     hosts = {r["host"] for r in twin.requests_log()}
     assert "evil.example.com" not in hosts
     twin.reset()

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
+from .paging import PageGuard
 from .._errors import ConfigError, IntegrityError, NotFoundError
 from .._signing.batch import BATCH_CONTENT_TYPE
 
@@ -70,22 +71,15 @@ class BatchClient:
 
     def _pages(self, path: str, query: str, action: str) -> Iterator[dict]:
         url = "%s%s?%s" % (self.endpoint, path, query)
-        seen = set()
+        guard = PageGuard(url, action)
+        guard.check_marker(url)
         while url:
-            if url in seen:
-                raise IntegrityError("%s: the Batch service returned the same odata.nextLink twice; stopping" % action)
-            seen.add(url)
             page = self._get(url, action)
             self.pages += 1
             yield from page.get("value") or []
             url = page.get("odata.nextLink")
             if url:
-                parts = urlsplit(url)
-                if parts.scheme != "https" or parts.netloc.lower() != self._host:
-                    # never send our signature or token to another host
-                    raise IntegrityError(
-                        "%s: odata.nextLink points to %s, not to the account endpoint %s" % (action, parts.netloc, self._host)
-                    )
+                guard.check_link(url)
 
     def get_job(self, job_id: str, select=None, expand=None) -> dict | None:
         """One job as Azure returns it (without ``odata.metadata``), or None when it does not exist (404 JobNotFound)."""

@@ -9,9 +9,10 @@ result unless a method says otherwise. The desired-state logic of the modules is
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from .._defaults import KEYVAULT_API_VERSION
+from .paging import PageGuard
 from .._errors import AuthenticationError, NotFoundError, OperationFailedError
 
 API_VERSION = KEYVAULT_API_VERSION
@@ -55,15 +56,11 @@ class KeyVaultClient:
 
     def _pages(self, parts: tuple, action: str) -> list:
         items = []
+        guard = PageGuard(self.vault_url, action)
         data = self._call("GET", parts, action, params={"maxresults": "25"})
         items.extend(data.get("value") or [])
-        seen = 0
-        while data.get("nextLink") and seen < 1000:
-            seen += 1
-            next_url = data["nextLink"]
-            if urlsplit(next_url).hostname != urlsplit(self.vault_url).hostname:
-                raise OperationFailedError("%s: nextLink points at another host; refusing to send the token there" % action)
-            data = self._send("GET", next_url, action).json()
+        while data.get("nextLink"):
+            data = self._send("GET", guard.check_link(data["nextLink"]), action).json()
             items.extend(data.get("value") or [])
         return items
 
