@@ -137,6 +137,14 @@ class _VerifySession:
                             raise
                         reason = "connection error"
                     else:
+                        if resp.is_redirect or resp.status_code in (301, 302, 303, 307, 308):
+                            resp.close()
+                            raise AuthenticationError(
+                                "the Entra ID token endpoint %s answered HTTP %s, a redirect to %s; token requests never "
+                                "follow redirects (the credential would go there): check authority_host, cloud, "
+                                "IDENTITY_ENDPOINT and the proxy settings"
+                                % (url.split("?", 1)[0], resp.status_code, (resp.headers.get("Location") or "?").split("?", 1)[0])
+                            )
                         if not policy.retryable_status(method, resp.status_code, True) or not policy.can_retry(attempt):
                             return resp
                         headers, reason = resp.headers, "HTTP %s" % resp.status_code
@@ -447,6 +455,10 @@ class EntraAuth(AuthScheme):
         except MsalError as exc:
             # e.g. a 5xx page that is not JSON after the retries: a clean failure, never a traceback
             raise TransportError("Entra ID token request to %s failed: %s" % (self.authority, str(exc)[:300])) from None
+        except ValueError:
+            raise TransportError(
+                "Entra ID token request to %s failed: the answer is not JSON (a proxy or captive portal?)" % self.authority
+            ) from None
 
     def _acquire_managed_identity(self) -> dict:
         import msal
@@ -469,6 +481,10 @@ class EntraAuth(AuthScheme):
             ) from None
         except msal.ManagedIdentityError as exc:
             raise AuthenticationError("managed identity: %s" % exc) from None
+        except ValueError:
+            raise TransportError(
+                "managed identity: the token endpoint's answer is not JSON (a proxy or captive portal?)"
+            ) from None
 
     def _token_error(self, result: dict) -> AuthenticationError:
         codes = result.get("error_codes") or []

@@ -216,3 +216,26 @@ def test_msal_is_imported_lazily():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=entra.__file__.rsplit("/plugins/", 1)[0]
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_token_requests_never_follow_redirects(monkeypatch, status):
+    """A token endpoint that answers with a redirect gets no second request: the credential (here the managed
+    identity header) must not travel to wherever the redirect points."""
+    from tests.helpers.http_stub import serve
+
+    from ansible_collections.signet.azure.plugins.module_utils._errors import AzureRestError
+
+    entra.clear_token_cache()
+    with serve() as (base, script):
+        script.steps = [(status, {"Location": base + "/stolen"}, b"")] + [(200, {}, b"{}")] * 3
+        monkeypatch.setenv("IDENTITY_ENDPOINT", base + "/msi/token")
+        monkeypatch.setenv("IDENTITY_HEADER", "sentinel-identity-header")
+        for name in ("MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT"):
+            monkeypatch.delenv(name, raising=False)
+        auth = EntraAuth.from_params({"managed_identity": "system", "retries": 0}, "https://management.azure.com/.default")
+        with pytest.raises(AzureRestError, match="never follow redirects"):
+            auth.token()
+        paths = [seen["path"] for seen in script.seen]
+    assert paths and all(p.startswith("/msi/token") for p in paths), paths
+    assert not any(p.startswith("/stolen") for p in paths)
