@@ -37,11 +37,26 @@ from ._retry import RetryPolicy, parse_retry_after  # noqa: F401  (parse_retry_a
 USER_AGENT = "signet.azure/1.0.0 (+https://github.com/signet-azure/signet.azure)"
 DEFAULT_TIMEOUT = TIMEOUT
 DEFAULT_CONNECT_TIMEOUT = 10
+#: At most this much of an error answer is read: a lying or broken server cannot make us hold a huge body.
+ERROR_BODY_CAP = 64 * 1024
 
 
 def status_line(resp) -> str:
     reason = getattr(resp, "reason", "") or ""
     return ("HTTP %s %s" % (resp.status_code, reason)).strip()
+
+
+def read_capped(resp, cap: int = ERROR_BODY_CAP) -> str:
+    """The body of an (error) answer as text, at most ``cap`` bytes of it; a body not read yet is read only that far."""
+    try:
+        if getattr(resp, "_content", None) is False:  # streamed and not read yet
+            data = resp.raw.read(cap, decode_content=True) or b""
+            resp._content, resp._content_consumed = data, True
+            resp.close()
+        data = (resp.content or b"")[:cap]
+        return data.decode(resp.encoding or "utf-8", errors="replace")
+    except Exception:  # a body cut off while being read: the status line still explains the failure
+        return ""
 
 
 class _Retry(Exception):
@@ -144,7 +159,10 @@ class Transport:
         attempts = ctx["attempt"] + 1
         may_retry = self.policy.can_retry(ctx["attempt"])
         try:
-            return self.session.request(method, url, auth=self.auth, allow_redirects=False, **kwargs)
+            resp = self.session.request(method, url, auth=self.auth, allow_redirects=False, **dict(kwargs, stream=True))
+            if not kwargs["stream"] and ctx["will_return"](resp.status_code):
+                resp.content  # noqa: B018 - read the body now, inside the retry handling (a cut-off read is retried)
+            return resp
         except requests.exceptions.ConnectionError as exc:
             sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and "NewConnectionError" not in repr(exc)
             if isinstance(exc, requests.exceptions.SSLError):
@@ -205,7 +223,13 @@ class Transport:
             cert=self.client_cert,
             stream=stream,
         )
-        ctx = {"attempt": 0, "action": action or method, "idempotent": self.policy.idempotent(method) or retry_non_idempotent}
+        ctx = {
+            "attempt": 0,
+            "action": action or method,
+            "idempotent": self.policy.idempotent(method) or retry_non_idempotent,
+            # a success is read whole; an error answer only up to ERROR_BODY_CAP (error_from_response)
+            "will_return": lambda status: expected_status is None or status in expected_status,
+        }
         while True:
             if start_pos is not None:
                 data.seek(start_pos)
@@ -232,10 +256,7 @@ class Transport:
 
     def error_from_response(self, resp, action: str, attempts: int = 1) -> AzureRestError:
         """Build the typed error for an unexpected response, with the explainer's diagnosis for 401/403."""
-        try:
-            text = resp.text
-        except Exception:  # pragma: no cover - body already consumed or broken
-            text = ""
+        text = read_capped(resp)
         parsed = parse_error_body(text, resp.headers.get("Content-Type", ""))
         code = parsed.get("code") or resp.headers.get("x-ms-error-code")
         message = parsed.get("message") or ""

@@ -20,11 +20,17 @@ def snake_case(name: str) -> str:
     return re.sub("_+", "_", _SNAKE_RE.sub("_", name.replace("-", "_"))).lower()
 
 
-def element_to_dict(elem):
+#: No Azure answer nests deeper than a handful of levels; a deeper one is refused, not recursed into.
+MAX_DEPTH = 64
+
+
+def element_to_dict(elem, depth: int = 0):
     """Convert an element: children become keys (repeated names become lists), attributes ``@name``, text ``#text``.
 
-    A leaf element with no attributes becomes its text (or None when empty).
+    A leaf element with no attributes becomes its text (or None when empty). ValueError past ``MAX_DEPTH`` levels.
     """
+    if depth > MAX_DEPTH:
+        raise ValueError("the XML is nested deeper than %d levels" % MAX_DEPTH)
     children = list(elem)
     if not children and not elem.attrib:
         text = elem.text
@@ -34,7 +40,7 @@ def element_to_dict(elem):
         out["@" + strip_ns(key)] = value
     for child in children:
         name = strip_ns(child.tag)
-        value = element_to_dict(child)
+        value = element_to_dict(child, depth + 1)
         if name in out:
             if not isinstance(out[name], list):
                 out[name] = [out[name]]

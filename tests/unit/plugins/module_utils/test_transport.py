@@ -289,3 +289,37 @@ def test_on_retry_messages_redacted(server):
     t.request("GET", base + "/c/b?sig=TopSecret123&sp=r")
     assert len(messages) == 1
     assert "TopSecret123" not in messages[0] and "retry 1 of 3" in messages[0]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_huge_error_body_is_read_only_up_to_the_cap(server, stream):
+    """A server that answers an error with a huge body cannot make us hold it: at most ERROR_BODY_CAP is read."""
+    base, script = server
+    huge = b"<Error><Code>Nope</Code><Message>" + b"x" * (8 * 1024 * 1024) + b"</Message></Error>"
+    script.steps = [(400, {"Content-Type": "application/xml", "x-ms-error-code": "Nope"}, huge)]
+    t, _sleeps = transport(retries=0)
+    with pytest.raises(AzureRestError) as exc:
+        t.request("GET", base + "/x", stream=stream)
+    assert exc.value.status == 400 and exc.value.error_code == "Nope"
+    assert len(exc.value.body or "") <= _transport.ERROR_BODY_CAP
+
+
+def test_success_body_is_read_whole(server):
+    base, script = server
+    body = b"y" * (3 * _transport.ERROR_BODY_CAP)
+    script.steps = [(200, {}, body)]
+    t, _sleeps = transport(retries=0)
+    assert t.request("GET", base + "/x").content == body
+
+
+def test_deeply_nested_xml_is_refused_cleanly():
+    from ansible_collections.signet.azure.plugins.module_utils._xml import MAX_DEPTH, xml_to_dict
+
+    shallow = "<a>" * 10 + "v" + "</a>" * 10
+    assert xml_to_dict(shallow)["a"]["a"]
+    deep = "<a>" * (MAX_DEPTH + 50) + "</a>" * (MAX_DEPTH + 50)
+    with pytest.raises(ValueError, match="nested deeper"):
+        xml_to_dict(deep)
+    very_deep = "<a>" * 5000 + "</a>" * 5000  # would overflow a naive recursion
+    with pytest.raises(ValueError, match="nested deeper"):
+        xml_to_dict(very_deep)
