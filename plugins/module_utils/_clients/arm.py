@@ -2,7 +2,9 @@
 # Private to the signet.azure collection; may change at any time.
 """A small, generic Azure Resource Manager client: GET, PUT and PATCH of a resource, with long-running operations.
 
-LRO rules (research facts section 3.6, azure-mgmt-core ARMPolling): the polling URL is ``Azure-AsyncOperation``,
+LRO rules ("Track asynchronous Azure operations",
+https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations, and azure-mgmt-core's
+ARMPolling, azure/mgmt/core/polling/arm_polling.py): the polling URL is ``Azure-AsyncOperation``,
 else ``Location``, else the resource itself; it must be an https URL on the ARM host (the bearer token is never sent
 elsewhere). The interval is the latest ``Retry-After`` (else ``poll_interval``), the overall deadline
 ``wait_timeout``. Terminal states are Succeeded, Failed and Canceled (case-insensitive); on success the resource is

@@ -15,7 +15,6 @@ import copy
 import hashlib
 import io
 import os
-import tempfile
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -45,12 +44,16 @@ from .blob_wire import (
     round_up_page,
 )
 from .._errors import AzureRestError, ConfigError, ConflictError, IntegrityError, NotFoundError, PreconditionFailedError
+from .._localfile import AtomicFile
+from .._retry import RetryPolicy
 
 DEFAULT_BLOCK_SIZE = 4 * MIB
 DEFAULT_SINGLE_PUT = 8 * MIB
 DEFAULT_CONCURRENCY = 4
 DEFAULT_DOWNLOAD_CHUNK = 4 * MIB
 STREAM_PIECE = 256 * 1024
+#: Retries of one range read whose body came back short (reset or truncated), after the first attempt.
+RANGE_READ_RETRIES = 1
 UNCOMMITTED_NOTE = (
     "The existing blob, if any, is unchanged; blocks staged by this upload are uncommitted, invisible to readers, "
     "harmless, and discarded by the service after 7 days."
@@ -118,15 +121,6 @@ class Payload:
         if prefix is not None and prefix_len <= self.size:
             out["prefix_md5"] = b64md5(prefix)
         return out
-
-
-def file_md5(path: str) -> str:
-    """Base64 MD5 of a local file, read in 4 MiB pieces."""
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for data in iter(lambda: fh.read(4 * MIB), b""):
-            digest.update(data)
-    return b64md5(digest)
 
 
 class BlobClient:
@@ -466,8 +460,11 @@ class BlobClient:
         return headers
 
     def _reconcile_conflict(self, exc: ConflictError, container, blob, md5: str, size: int) -> dict:
-        """A create-only write got 409 BlobAlreadyExists: it may be our own retried request that committed (facts
-        §3.5). Success when the blob now has our MD5 and length, else a clear conflict error."""
+        """A create-only write (``If-None-Match: *``) got 409 BlobAlreadyExists: it may be our own retried request
+        whose first attempt committed but whose response was lost (Put Blob and Put Block List,
+        https://learn.microsoft.com/rest/api/storageservices/put-blob and
+        https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations).
+        Success when the blob now has our MD5 and length, else a clear conflict error."""
         if exc.error_code != "BlobAlreadyExists":
             raise exc
         now = self.get_blob(container, blob)
@@ -531,27 +528,41 @@ class BlobClient:
     def _upload_block(
         self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers
     ) -> dict:
+        """Put Blob in one request up to ``single_put_size``, else Put Block in parallel and Put Block List."""
         headers = self._create_headers("block", settings, metadata, etag, create_only)
         if payload.size <= single_put_size:
-            with payload.open() as fh:
-                data = fh.read()
-            md5 = md5_b64(data)
-            headers["Content-MD5"] = md5
-            try:
-                self._call(
-                    "PUT",
-                    container,
-                    blob,
-                    headers=headers,
-                    data=data,
-                    expected=(201,),
-                    action="upload blob %s/%s" % (container, blob),
-                )
-            except ConflictError as exc:
-                return self._reconcile_conflict(exc, container, blob, md5, payload.size)
-            return self._verify(container, blob, md5, payload.size)
-
+            return self._put_single(container, blob, payload, headers)
         block_size = pick_block_size(payload.size, block_size)
+        try:
+            ids, md5 = self._stage_blocks(container, blob, payload, block_size, workers)
+        except AzureRestError as exc:
+            exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
+            raise
+        return self._commit_block_list(container, blob, headers, ids, md5, payload.size)
+
+    def _put_single(self, container, blob, payload, headers: dict) -> dict:
+        """Put Blob with the whole payload and its Content-MD5, then verify."""
+        with payload.open() as fh:
+            data = fh.read()
+        md5 = md5_b64(data)
+        headers["Content-MD5"] = md5
+        try:
+            self._call(
+                "PUT",
+                container,
+                blob,
+                headers=headers,
+                data=data,
+                expected=(201,),
+                action="upload blob %s/%s" % (container, blob),
+            )
+        except ConflictError as exc:
+            return self._reconcile_conflict(exc, container, blob, md5, payload.size)
+        return self._verify(container, blob, md5, payload.size)
+
+    def _stage_blocks(self, container, blob, payload, block_size: int, workers: int) -> tuple[list[str], str]:
+        """Put Block for each ``block_size`` piece on ``workers`` threads (bounded memory). Returns the block IDs in
+        order and the base64 MD5 of the whole payload."""
         upload_id = uuid.uuid4().hex[:12]
         whole = hashlib.md5()
         ids: list[str] = []
@@ -576,12 +587,16 @@ class BlobClient:
                 action="stage block %s of %s/%s" % (bid, container, blob),
             )
 
-        try:
-            self._bounded(blocks(), stage, workers)
-        except AzureRestError as exc:
-            exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
-            raise
-        md5 = b64md5(whole)
+        self._bounded(blocks(), stage, workers)
+        return ids, b64md5(whole)
+
+    def _commit_block_list(self, container, blob, headers: dict, ids: list[str], md5: str, size: int) -> dict:
+        """Put Block List (https://learn.microsoft.com/rest/api/storageservices/put-block-list; every block as
+        ``Latest``) with the blob headers and the whole MD5, then verify.
+
+        A create-only commit that gets 409 BlobAlreadyExists is reconciled (``_reconcile_conflict``); any other
+        failure leaves the staged blocks uncommitted, which the message says.
+        """
         root = ET.Element("BlockList")
         for bid in ids:
             ET.SubElement(root, "Latest").text = bid
@@ -602,11 +617,11 @@ class BlobClient:
                 action="commit block list of %s/%s" % (container, blob),
             )
         except ConflictError as exc:
-            return self._reconcile_conflict(exc, container, blob, md5, payload.size)
+            return self._reconcile_conflict(exc, container, blob, md5, size)
         except AzureRestError as exc:
             exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
             raise
-        return self._verify(container, blob, md5, payload.size)
+        return self._verify(container, blob, md5, size)
 
     def _finish_md5(self, container, blob, settings, md5, size) -> dict:
         """Page and append blobs get no service-computed MD5: store ours (with the full content settings)."""
@@ -708,6 +723,60 @@ class BlobClient:
         return self._finish_md5(container, blob, settings, b64md5(whole), payload.size)
 
     # -- download ------------------------------------------------------------------------------------------------
+    def _range_policy(self) -> RetryPolicy:
+        """The retry policy of one range read: the collection's policy with the transport's backoff and sleep, and
+        RANGE_READ_RETRIES retries (a reset or truncated body is read again once, whatever ``retries`` says)."""
+        base = self.transport.policy
+        return RetryPolicy(RANGE_READ_RETRIES, base.backoff_factor, base.backoff_max, sleep=self.transport.sleep)
+
+    def _stream_range(self, container, blob, query, headers, out: AtomicFile, offset: int, length: int):
+        """One ranged GET streamed in small pieces written at their offsets (memory per worker stays ~STREAM_PIECE).
+        Returns ``(bytes written, problem)``; ``problem`` names the exception that cut the body short, else None."""
+        resp = self._call(
+            "GET",
+            container,
+            blob,
+            query=query,
+            headers=headers,
+            expected=(206, 200),
+            action="download %s/%s" % (container, blob),
+            stream=True,
+        )
+        got, problem = 0, None
+        try:
+            for piece in resp.iter_content(STREAM_PIECE):
+                if got + len(piece) > length:
+                    break
+                out.pwrite(piece, offset + got)
+                got += len(piece)
+        except Exception as exc:  # a reset or truncated body: retried, then reported
+            problem = " (%s)" % type(exc).__name__
+        finally:
+            resp.close()
+        return got, problem
+
+    def _read_range(self, container, blob, query, etag, out: AtomicFile, item) -> None:
+        """Read the range ``item`` (``(offset, length)``) into ``out``, retried by the range policy; IntegrityError
+        when it still comes back short."""
+        offset, length = item
+        headers = {"x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)}
+        if etag:
+            headers["If-Match"] = etag
+        policy = self._range_policy()
+        attempt, problem = 0, ""
+        while True:
+            got, failure = self._stream_range(container, blob, query, headers, out, offset, length)
+            problem = failure or problem
+            if got == length:
+                return
+            if not policy.can_retry(attempt):
+                break
+            attempt += 1
+            policy.sleep(policy.delay(attempt))
+        raise IntegrityError(
+            "download %s/%s: range at %d returned %d bytes, expected %d%s" % (container, blob, offset, got, length, problem)
+        )
+
     def download(
         self,
         container: str,
@@ -721,66 +790,23 @@ class BlobClient:
         max_concurrency: int = DEFAULT_CONCURRENCY,
         keep_if_equal: bool = False,
     ) -> dict:
-        """Download to ``dest`` atomically: ranged GETs in parallel written at their offsets into a temp file in the
-        destination directory, then length and MD5 checked, fsync, ``os.replace``. ``props`` are the blob's
-        properties (their ETag pins the version read: a blob changed meanwhile fails with 412).
+        """Download to ``dest`` atomically (``_localfile.AtomicFile``): ranged GETs in parallel written at their
+        offsets into a temp file in the destination directory, then length and MD5 checked, fsync, ``os.replace``.
+        ``props`` are the blob's properties (their ETag pins the version read: a blob changed meanwhile fails with 412).
 
         Returns ``{md5, size, replaced}``; with ``keep_if_equal`` an existing ``dest`` with the same MD5 is kept
         (``replaced`` False). The temp file is removed on any failure, including KeyboardInterrupt.
         """
         size = int(props.get("content_length") or 0)
-        etag = props.get("etag")
-        directory = os.path.dirname(os.path.abspath(dest))
-        if not os.path.isdir(directory):
-            raise ConfigError("dest: the directory %s does not exist" % directory)
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), suffix=".part", dir=directory)
         query = {"snapshot": snapshot, "versionid": version_id}
-        try:
+        with AtomicFile(dest, "download %s/%s" % (container, blob), "the blob") as out:
 
             def fetch(item):
-                offset, length = item
-                headers = {"x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)}
-                if etag:
-                    headers["If-Match"] = etag
-                got, problem = 0, ""
-                for _attempt in range(2):
-                    # Streamed in small pieces written at their offsets: memory per worker stays ~STREAM_PIECE.
-                    resp = self._call(
-                        "GET",
-                        container,
-                        blob,
-                        query=query,
-                        headers=headers,
-                        expected=(206, 200),
-                        action="download %s/%s" % (container, blob),
-                        stream=True,
-                    )
-                    got = 0
-                    try:
-                        for piece in resp.iter_content(STREAM_PIECE):
-                            if got + len(piece) > length:
-                                break
-                            os.pwrite(fd, piece, offset + got)
-                            got += len(piece)
-                    except Exception as exc:  # a reset or truncated body: retried once, then reported
-                        problem = " (%s)" % type(exc).__name__
-                    finally:
-                        resp.close()
-                    if got == length:
-                        return None
-                raise IntegrityError(
-                    "download %s/%s: range at %d returned %d bytes, expected %d%s"
-                    % (container, blob, offset, got, length, problem)
-                )
+                self._read_range(container, blob, query, props.get("etag"), out, item)
 
             self._bounded(iter(chunk_ranges(size, chunk_size)), fetch, max_concurrency)
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            actual_size = os.path.getsize(tmp)
-            if actual_size != size:
-                raise IntegrityError("download %s/%s: got %d bytes, the blob has %d" % (container, blob, actual_size, size))
-            md5 = file_md5(tmp)
+            out.close(size)
+            md5 = out.md5()
             expected_md5 = props.get("content_md5")
             if expected_md5 and expected_md5 != md5:
                 raise IntegrityError(
@@ -788,25 +814,7 @@ class BlobClient:
                     "either the data was corrupted or another tool did not keep the stored hash up to date"
                     % (container, blob, md5, expected_md5)
                 )
-            if keep_if_equal and os.path.isfile(dest) and os.path.getsize(dest) == size and file_md5(dest) == md5:
-                os.unlink(tmp)
+            if keep_if_equal and out.dest_equals(md5):
                 return {"md5": md5, "size": size, "replaced": False}
-            if os.path.exists(dest):
-                try:
-                    os.chmod(tmp, os.stat(dest).st_mode & 0o7777)
-                except OSError:
-                    pass
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, dest)
+            out.commit()
             return {"md5": md5, "size": size, "replaced": True}
-        except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise

@@ -11,9 +11,10 @@ from __future__ import annotations
 import mimetypes
 import os
 
-from .._clients.blob import Payload, file_md5
+from .._clients.blob import Payload
 from .._clients.blob_wire import CONTENT_SETTINGS, METADATA_NAME_RE, MIB, validate_blob_name, validate_container_name
 from .._errors import ConfigError, NotFoundError
+from .._localfile import file_md5
 
 
 # -- pure helpers ---------------------------------------------------------------------------------------------------
@@ -192,86 +193,97 @@ def _payload(p: dict) -> Payload | None:
     return None
 
 
-def ensure_blob(client, p: dict, check_mode: bool) -> dict:
-    """storage_blob: upload (create/replace/append), metadata and property updates, delete."""
-    container = validate_container_name(p["container"])
-    name = validate_blob_name(p["name"])
-    wanted_meta = normalize_metadata(p.get("metadata"))
-    current = client.get_blob(container, name)
-    before = _summary(current)
-    result = {"changed": False, "action": "unchanged", "blob": current, "url": client.url(container, name)}
-    if p["state"] == "absent":
-        result["diff"] = {"before": before, "after": {}}
-        if current is None:
-            return result
-        if not check_mode:
-            client.delete_blob(container, name, p.get("delete_snapshots"))
-        result.update(changed=True, action="deleted", blob=None)
+def _delete_blob(client, container: str, name: str, p: dict, current: dict | None, result: dict, check_mode: bool) -> dict:
+    """state=absent: delete the blob (and, per ``delete_snapshots``, its snapshots) when it exists."""
+    result["diff"] = {"before": _summary(current), "after": {}}
+    if current is None:
         return result
+    if not check_mode:
+        client.delete_blob(container, name, p.get("delete_snapshots"))
+    result.update(changed=True, action="deleted", blob=None)
+    return result
 
-    blob_type = p.get("blob_type") or "block"
-    payload = _payload(p)
+
+def _check_blob_options(p: dict, payload: Payload | None, current: dict | None, container: str, name: str) -> None:
+    """ConfigError for what the service would reject or what cannot be done: no content for a missing blob, sizes."""
     if payload is None and current is None:
         raise ConfigError("src: the blob %s/%s does not exist; give src or content to create it" % (container, name))
     _positive(p, "block_size", "single_put_size", "max_concurrency")
     if p.get("block_size") is not None and p["block_size"] > 4000 * MIB:
         raise ConfigError("block_size: %d is above the limit of 4000 MiB (4194304000 bytes)" % p["block_size"])
-    wanted_settings = {k: p.get(k) for k in CONTENT_SETTINGS}
-    current_props = (current or {}).get("properties") or {}
-    current_meta = (current or {}).get("metadata") or {}
-    target_meta = desired_metadata(current_meta, wanted_meta, p.get("metadata_mode") or "exact")
 
-    plan = {"action": "none", "append_from": None, "reason": "no content given"}
-    local = None
-    if payload is not None:
-        prefix_len = current_props.get("content_length") if (blob_type == "append" and current) else None
-        local = payload.digest(prefix_len)
-        plan = plan_upload(current, local, blob_type, p.get("overwrite") or "different")
-        if blob_type == "page" and payload.size % 512:
-            raise ConfigError(
-                "src: a page blob must be a multiple of 512 bytes, the content has %d bytes; set pad=true to pad it with zeros"
-                % payload.raw_size
-            )
-    full_settings = {k: current_props.get(k) for k in CONTENT_SETTINGS} if current else {}
-    full_settings.update({k: v for k, v in wanted_settings.items() if v is not None})
-    if not full_settings.get("content_type") and plan["action"] == "create":
-        full_settings["content_type"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+def _content_plan(p: dict, payload: Payload | None, current: dict | None, blob_type: str) -> tuple[dict, dict | None]:
+    """``(plan, local)``: ``plan_upload`` of the payload against ``current`` (action ``none`` without a payload) and
+    the payload's digest (None without one). ConfigError for a page blob that is not a multiple of 512 bytes."""
+    if payload is None:
+        return {"action": "none", "append_from": None, "reason": "no content given"}, None
+    current_props = (current or {}).get("properties") or {}
+    prefix_len = current_props.get("content_length") if (blob_type == "append" and current) else None
+    local = payload.digest(prefix_len)
+    plan = plan_upload(current, local, blob_type, p.get("overwrite") or "different")
+    if blob_type == "page" and payload.size % 512:
+        raise ConfigError(
+            "src: a page blob must be a multiple of 512 bytes, the content has %d bytes; set pad=true to pad it with zeros"
+            % payload.raw_size
+        )
+    return plan, local
+
+
+def _full_settings(current: dict | None, wanted: dict, plan: dict, name: str) -> dict:
+    """Every content setting to send: the blob's current ones updated with the wanted ones; a created blob without a
+    content type gets one guessed from its name."""
+    current_props = (current or {}).get("properties") or {}
+    full = {k: current_props.get(k) for k in CONTENT_SETTINGS} if current else {}
+    full.update({k: v for k, v in wanted.items() if v is not None})
+    if not full.get("content_type") and plan["action"] == "create":
+        full["content_type"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return full
+
+
+def _blob_after(before: dict, full_settings: dict, target_meta, local, plan: dict, blob_type: str) -> dict:
+    """The diff's ``after``: ``before`` with the settings, metadata and (when uploading) the new content."""
     after = dict(before)
     after.update({k: v for k, v in full_settings.items() if v})
     if target_meta is not None:
         after["metadata"] = target_meta
     if local is not None and plan["action"] != "none":
         after.update(blob_type=blob_type, content_length=local["size"], content_md5=local["md5"])
-    result["plan"] = plan
-    result["diff"] = {"before": before, "after": after}
+    return after
 
-    if plan["action"] != "none":
-        result.update(changed=True, action={"create": "created", "replace": "replaced", "append": "appended"}[plan["action"]])
-        if check_mode:
-            return result
-        meta = target_meta if target_meta is not None else current_meta
-        blob = client.upload(
-            container,
-            name,
-            payload,
-            blob_type=blob_type,
-            settings=full_settings,
-            metadata=None if plan["action"] == "append" else meta,
-            etag=current_props.get("etag"),
-            create_only=current is None or (p.get("overwrite") == "never"),
-            append_from=plan["append_from"],
-            block_size=p.get("block_size") or 4 * MIB,
-            single_put_size=p.get("single_put_size") or 8 * MIB,
-            max_concurrency=p.get("max_concurrency") or 4,
-        )
-        if plan["action"] == "append" and target_meta is not None and not metadata_equal(target_meta, blob["metadata"]):
-            client.set_blob_metadata(container, name, target_meta)
-            blob = client.get_blob(container, name)
-        result["blob"] = blob
-        return result
 
-    settings_changes = content_settings_diff(current_props, wanted_settings)
-    meta_changes = target_meta is not None and not metadata_equal(target_meta, current_meta)
+def _upload_blob(client, container, name, p: dict, payload, plan: dict, full_settings: dict, target_meta, current) -> dict:
+    """Carry out an upload plan (create, replace or append) and return the blob as it is afterwards."""
+    current_props = (current or {}).get("properties") or {}
+    current_meta = (current or {}).get("metadata") or {}
+    meta = target_meta if target_meta is not None else current_meta
+    blob = client.upload(
+        container,
+        name,
+        payload,
+        blob_type=p.get("blob_type") or "block",
+        settings=full_settings,
+        metadata=None if plan["action"] == "append" else meta,
+        etag=current_props.get("etag"),
+        create_only=current is None or (p.get("overwrite") == "never"),
+        append_from=plan["append_from"],
+        block_size=p.get("block_size") or 4 * MIB,
+        single_put_size=p.get("single_put_size") or 8 * MIB,
+        max_concurrency=p.get("max_concurrency") or 4,
+    )
+    if plan["action"] == "append" and target_meta is not None and not metadata_equal(target_meta, blob["metadata"]):
+        client.set_blob_metadata(container, name, target_meta)
+        blob = client.get_blob(container, name)
+    return blob
+
+
+def _update_blob(
+    client, container, name, result: dict, current: dict, wanted: dict, full_settings: dict, target_meta, check_mode
+):
+    """No upload: set the content settings and the metadata that differ from the blob's."""
+    current_props = current.get("properties") or {}
+    settings_changes = content_settings_diff(current_props, wanted)
+    meta_changes = target_meta is not None and not metadata_equal(target_meta, current.get("metadata") or {})
     if not (settings_changes or meta_changes):
         return result
     result.update(changed=True, action="updated")
@@ -285,6 +297,36 @@ def ensure_blob(client, p: dict, check_mode: bool) -> dict:
         client.set_blob_metadata(container, name, target_meta)
     result["blob"] = client.get_blob(container, name)
     return result
+
+
+def ensure_blob(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob: upload (create/replace/append), metadata and property updates, delete."""
+    container = validate_container_name(p["container"])
+    name = validate_blob_name(p["name"])
+    wanted_meta = normalize_metadata(p.get("metadata"))
+    current = client.get_blob(container, name)
+    result = {"changed": False, "action": "unchanged", "blob": current, "url": client.url(container, name)}
+    if p["state"] == "absent":
+        return _delete_blob(client, container, name, p, current, result, check_mode)
+
+    blob_type = p.get("blob_type") or "block"
+    payload = _payload(p)
+    _check_blob_options(p, payload, current, container, name)
+    wanted_settings = {k: p.get(k) for k in CONTENT_SETTINGS}
+    current_meta = (current or {}).get("metadata") or {}
+    target_meta = desired_metadata(current_meta, wanted_meta, p.get("metadata_mode") or "exact")
+    plan, local = _content_plan(p, payload, current, blob_type)
+    full_settings = _full_settings(current, wanted_settings, plan, name)
+    before = _summary(current)
+    result["plan"] = plan
+    result["diff"] = {"before": before, "after": _blob_after(before, full_settings, target_meta, local, plan, blob_type)}
+
+    if plan["action"] != "none":
+        result.update(changed=True, action={"create": "created", "replace": "replaced", "append": "appended"}[plan["action"]])
+        if not check_mode:
+            result["blob"] = _upload_blob(client, container, name, p, payload, plan, full_settings, target_meta, current)
+        return result
+    return _update_blob(client, container, name, result, current, wanted_settings, full_settings, target_meta, check_mode)
 
 
 def ensure_download(client, p: dict, check_mode: bool) -> dict:

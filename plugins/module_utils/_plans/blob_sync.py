@@ -8,9 +8,10 @@ import fnmatch
 import mimetypes
 import os
 
-from .._clients.blob import Payload, file_md5
+from .._clients.blob import Payload
 from .._clients.blob_wire import MIB, validate_blob_name, validate_container_name
 from .._errors import ConfigError
+from .._localfile import file_md5
 from .blob import _positive
 
 
@@ -83,32 +84,28 @@ def _walk_remote(client, container: str, prefix: str, include, exclude) -> dict:
     return out
 
 
-def sync_directory(client, p: dict, check_mode: bool) -> dict:
-    """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix."""
-    container = validate_container_name(p["container"])
-    root = p["path"]
+def _check_sync_options(p: dict, root: str, direction: str) -> None:
+    """ConfigError for positive-number options and for a ``path`` that is not (or cannot become) a directory."""
     _positive(p, "block_size", "max_concurrency")
-    direction = p.get("direction") or "upload"
-    prefix = p.get("prefix") or ""
     if direction == "upload" and not os.path.isdir(root):
         raise ConfigError("path: %s is not a directory" % root)
     if direction == "download" and os.path.exists(root) and not os.path.isdir(root):
         raise ConfigError("path: %s exists and is not a directory" % root)
-    include, exclude = p.get("include") or None, p.get("exclude") or None
-    local = _walk_local(root, include, exclude) if os.path.isdir(root) else {}
-    remote = _walk_remote(client, container, prefix, include, exclude)
-    source, target = (local, remote) if direction == "upload" else (remote, local)
+
+
+def _hash_candidates(local: dict, remote: dict) -> None:
+    """Fill in the MD5 of the local files whose size equals their blob's (the only ones that may be skipped)."""
     for rel, entry in local.items():
         other = remote.get(rel)
         if other is not None and other.get("size") == entry["size"]:
             entry["md5"] = file_md5(entry["path"])
-    for rel in local:
-        validate_blob_name(remote_name(prefix, rel), "path")
-    plan = sync_plan(source, target, bool(p.get("delete_extraneous")))
-    changed = bool(plan["copy"] or plan["delete"])
+
+
+def _sync_result(plan: dict, source: dict, target: dict, direction: str) -> dict:
+    """The module result of a sync plan: the lists of paths and a diff of the target's names before and after."""
     after_names = sorted((set(target) - set(plan["delete"])) | set(source))
-    result = {
-        "changed": changed,
+    return {
+        "changed": bool(plan["copy"] or plan["delete"]),
         "uploaded" if direction == "upload" else "downloaded": plan["copy"],
         "deleted": plan["delete"],
         "unchanged": plan["skip"],
@@ -117,39 +114,63 @@ def sync_directory(client, p: dict, check_mode: bool) -> dict:
             "after": "\n".join(after_names) + ("\n" if after_names else ""),
         },
     }
-    if check_mode or not changed:
+
+
+def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict, remote: dict) -> None:
+    """Upload the files to copy (each guarded by its blob's ETag, or create-only) and delete the extraneous blobs."""
+    for rel in plan["copy"]:
+        blob = remote.get(rel)
+        client.upload(
+            container,
+            remote_name(prefix, rel),
+            Payload(path=local[rel]["path"]),
+            settings={"content_type": mimetypes.guess_type(rel)[0] or "application/octet-stream"},
+            metadata={},
+            etag=blob.get("etag") if blob else None,
+            create_only=blob is None,
+            block_size=p.get("block_size") or 4 * MIB,
+            max_concurrency=p.get("max_concurrency") or 4,
+        )
+    for rel in plan["delete"]:
+        client.delete_blob(container, remote_name(prefix, rel), "include")
+
+
+def _pull(client, container: str, prefix: str, root: str, p: dict, plan: dict, local: dict) -> None:
+    """Download the blobs to copy under ``root`` (never outside it) and delete the extraneous local files."""
+    for rel in plan["copy"]:
+        dest = os.path.join(root, *rel.split("/"))
+        if os.path.commonpath([os.path.abspath(dest), os.path.abspath(root)]) != os.path.abspath(root) or ".." in rel.split("/"):
+            raise ConfigError("prefix: the blob %r would be written outside path; refusing" % remote_name(prefix, rel))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        name = remote_name(prefix, rel)
+        blob = client.get_blob(container, name)
+        if blob is None:
+            continue
+        client.download(container, name, dest, props=blob["properties"], max_concurrency=p.get("max_concurrency") or 4)
+    for rel in plan["delete"]:
+        os.unlink(local[rel]["path"])
+
+
+def sync_directory(client, p: dict, check_mode: bool) -> dict:
+    """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix."""
+    container = validate_container_name(p["container"])
+    root = p["path"]
+    direction = p.get("direction") or "upload"
+    prefix = p.get("prefix") or ""
+    _check_sync_options(p, root, direction)
+    include, exclude = p.get("include") or None, p.get("exclude") or None
+    local = _walk_local(root, include, exclude) if os.path.isdir(root) else {}
+    remote = _walk_remote(client, container, prefix, include, exclude)
+    source, target = (local, remote) if direction == "upload" else (remote, local)
+    _hash_candidates(local, remote)
+    for rel in local:
+        validate_blob_name(remote_name(prefix, rel), "path")
+    plan = sync_plan(source, target, bool(p.get("delete_extraneous")))
+    result = _sync_result(plan, source, target, direction)
+    if check_mode or not result["changed"]:
         return result
-    mcc = p.get("max_concurrency") or 4
     if direction == "upload":
-        for rel in plan["copy"]:
-            name = remote_name(prefix, rel)
-            blob = remote.get(rel)
-            client.upload(
-                container,
-                name,
-                Payload(path=local[rel]["path"]),
-                settings={"content_type": mimetypes.guess_type(rel)[0] or "application/octet-stream"},
-                metadata={},
-                etag=blob.get("etag") if blob else None,
-                create_only=blob is None,
-                block_size=p.get("block_size") or 4 * MIB,
-                max_concurrency=mcc,
-            )
-        for rel in plan["delete"]:
-            client.delete_blob(container, remote_name(prefix, rel), "include")
+        _push(client, container, prefix, p, plan, local, remote)
     else:
-        for rel in plan["copy"]:
-            dest = os.path.join(root, *rel.split("/"))
-            if os.path.commonpath([os.path.abspath(dest), os.path.abspath(root)]) != os.path.abspath(root) or ".." in rel.split(
-                "/"
-            ):
-                raise ConfigError("prefix: the blob %r would be written outside path; refusing" % remote_name(prefix, rel))
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            name = remote_name(prefix, rel)
-            blob = client.get_blob(container, name)
-            if blob is None:
-                continue
-            client.download(container, name, dest, props=blob["properties"], max_concurrency=mcc)
-        for rel in plan["delete"]:
-            os.unlink(local[rel]["path"])
+        _pull(client, container, prefix, root, p, plan, local)
     return result

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -11,7 +12,7 @@ import uuid
 import pytest
 
 from ansible_collections.signet.azure.plugins.module_utils._clients.blob import UNCOMMITTED_NOTE, BlobClient, Payload
-from ansible_collections.signet.azure.plugins.module_utils._errors import ConflictError, PreconditionFailedError
+from ansible_collections.signet.azure.plugins.module_utils._errors import ConflictError, IntegrityError, PreconditionFailedError
 from ansible_collections.signet.azure.plugins.module_utils._signing import sas as sas_signing
 from ansible_collections.signet.azure.plugins.module_utils._auth.resolve import storage_scheme
 from ansible_collections.signet.azure.plugins.module_utils._settings.storage import resolve
@@ -132,3 +133,53 @@ def test_sas_auth_block_upload_and_ranged_download(env, azurite, tmp_path):
     client.download(c, "sas/b+c.bin", str(dest), props=blob["properties"], snapshot=snap, chunk_size=150_000)
     assert dest.read_bytes() == data
     client.close()
+
+
+class _ShortBody:
+    """A streamed response whose body stops after ``give`` bytes, optionally with a reset."""
+
+    def __init__(self, data: bytes, give: int, reset: bool):
+        self.data, self.give, self.reset = data, give, reset
+
+    def iter_content(self, _size):
+        yield self.data[: self.give]
+        if self.reset:
+            raise ConnectionResetError()
+
+    def close(self):
+        pass
+
+
+def _offline_client(sleep):
+    class Settings:
+        def service_url(self, _service):
+            return "https://acct.blob.core.windows.net"
+
+    return BlobClient(Settings(), Transport(retries=0, sleep=sleep))
+
+
+def test_short_range_read_is_retried_once_by_the_retry_policy(tmp_path, monkeypatch):
+    data = b"0123456789"
+    delays: list = []
+    client = _offline_client(delays.append)
+    bodies = [_ShortBody(data, 4, True), _ShortBody(data, 10, False)]
+    monkeypatch.setattr(client, "_call", lambda *a, **k: bodies.pop(0))
+    dest = tmp_path / "d.bin"
+    out = client.download("c", "b", str(dest), props={"content_length": 10, "content_md5": None})
+    assert out == {"md5": base64.b64encode(hashlib.md5(data).digest()).decode("ascii"), "size": 10, "replaced": True}
+    assert dest.read_bytes() == data and bodies == []
+    assert len(delays) == 1 and 0 < delays[0] <= client.transport.policy.backoff_max
+
+
+def test_range_read_still_short_after_the_retry_fails_and_names_the_first_problem(tmp_path, monkeypatch):
+    data = b"0123456789"
+    delays: list = []
+    client = _offline_client(delays.append)
+    bodies = [_ShortBody(data, 4, True), _ShortBody(data, 6, False), _ShortBody(data, 10, False)]
+    monkeypatch.setattr(client, "_call", lambda *a, **k: bodies.pop(0))
+    with pytest.raises(
+        IntegrityError, match=r"^download c/b: range at 0 returned 6 bytes, expected 10 \(ConnectionResetError\)$"
+    ):
+        client.download("c", "b", str(tmp_path / "d.bin"), props={"content_length": 10})
+    assert len(bodies) == 1 and len(delays) == 1
+    assert list(tmp_path.iterdir()) == []
