@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Stand-in for get-pip.py, for ansible-test 2.16 (`make sanity-2.16`).
+"""Stand-in for get-pip.py, for ansible-test --venv (`make sanity`, `make sanity-2.16`, `make sanity-2.21`).
 
-ansible-test 2.16 creates its virtualenvs without pip and then runs a get-pip.py that it downloads from
+ansible-test creates its virtualenvs without pip and then runs a get-pip.py that it downloads from
 ci-files.testing.ansible.com, which is not reachable here. It first looks in ~/.ansible/test/cache/get_pip_<ver>.py,
-where `python tools/get_pip_offline.py --install` puts this file together with a snapshot of this machine's pip
-settings (package index, CA bundle: ansible-test runs pip with a reduced environment that drops PIP_* variables).
+where `python tools/get_pip_offline.py --install [CACHE_DIR]` puts this file (once per pip version that the
+ansible-test lines we run ask for) together with a snapshot of this machine's pip settings (package index, CA bundle,
+constraints), taken with the caller's HOME: ansible-test runs pip with a reduced environment, and ensurepip points
+PIP_CONFIG_FILE at /dev/null. The Makefile runs ansible-test with HOME=build/ansible-test-home, so that cache and
+ansible-test's sanity venvs live under build/.
 
 As get-pip.py it bootstraps pip from the wheel bundled with Python (ensurepip, no download), writes the pip
 settings snapshot into the new venv (``<venv>/pip.conf``, read by every later pip run there), then runs
-``pip install`` with the arguments it was given (the pip, setuptools and wheel pins of ansible-test).
+``pip install`` with the arguments it was given (ansible-test's pip pin, minus get-pip's own options).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import sys
 from pathlib import Path
 
 CACHE = Path.home() / ".ansible" / "test" / "cache"
-PIP_VERSIONS = ("23.1.2",)  # ansible-test 2.16's bootstrap pin
+# ansible-test's pip bootstrap pins: 2.16 -> 23.1.2, 2.19 -> 24.2, 2.21 -> 25.2 (get_venv_packages in
+# ansible_test/_internal/python_requirements.py). A new ansible-core line may need its pin added here.
+PIP_VERSIONS = ("23.1.2", "24.2", "25.2")
+GET_PIP_ONLY = ("--no-setuptools", "--no-wheel")  # options of get-pip.py that `pip install` does not know
 
 
 def snapshot_pip_config(dest: Path) -> None:
@@ -42,22 +48,26 @@ def snapshot_pip_config(dest: Path) -> None:
         config.write(fh)
 
 
-def install() -> int:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    snapshot_pip_config(CACHE / "signet-pip.conf")
+def install(cache: Path) -> int:
+    cache.mkdir(parents=True, exist_ok=True)
+    snapshot_pip_config(cache / "signet-pip.conf")
     for version in PIP_VERSIONS:
-        shutil.copy2(__file__, CACHE / ("get_pip_%s.py" % version.replace(".", "_")))
+        shutil.copy2(__file__, cache / ("get_pip_%s.py" % version.replace(".", "_")))
     return 0
 
 
 def bootstrap(args: list[str]) -> int:
+    env = dict(os.environ)  # before ensurepip, which points PIP_CONFIG_FILE at /dev/null
     ensurepip.bootstrap(upgrade=True)
-    conf = CACHE / "signet-pip.conf"
+    conf = Path(__file__).with_name("signet-pip.conf")  # written by install() beside this copy
     if conf.exists():
         shutil.copy2(conf, Path(sys.prefix) / "pip.conf")
-        os.environ["PIP_CONFIG_FILE"] = str(Path(sys.prefix) / "pip.conf")
-    return subprocess.call([sys.executable, "-m", "pip", "install", *args])
+        env["PIP_CONFIG_FILE"] = str(Path(sys.prefix) / "pip.conf")
+    args = [a for a in args if a not in GET_PIP_ONLY]
+    return subprocess.call([sys.executable, "-m", "pip", "install", *args], env=env)
 
 
 if __name__ == "__main__":
-    sys.exit(install() if sys.argv[1:] == ["--install"] else bootstrap(sys.argv[1:]))
+    if sys.argv[1:2] == ["--install"]:
+        sys.exit(install(Path(sys.argv[2]) if len(sys.argv) > 2 else CACHE))
+    sys.exit(bootstrap(sys.argv[1:]))

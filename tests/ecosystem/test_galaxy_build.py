@@ -36,7 +36,7 @@ FORBIDDEN = (
     re.compile(r"^tests/output(/|$)"),
     re.compile(r"(^|/)__pycache__(/|$)"),
     re.compile(r"\.(pyc|tar\.gz)$"),
-    re.compile(r"^(Makefile|requirements-test\.txt|package(-lock)?\.json|ruff\.toml|CONTRIBUTING\.md)$"),
+    re.compile(r"^(Makefile|requirements-(test|matrix)\.txt|package(-lock)?\.json|ruff\.toml|CONTRIBUTING\.md)$"),
 )
 
 

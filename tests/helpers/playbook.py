@@ -12,7 +12,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / "build" / "collections"
-BIN = Path(sys.executable).parent
+# SIGNET_ANSIBLE_VENV=<venv>: run the playbooks with that venv's ansible-playbook, and its python as the module
+# interpreter (`make integration-2.21` points it at build/venv-2.21: ansible-core 2.21 on Python 3.12). Unset: the
+# venv running the tests (.venv, ansible-core from requirements-test.txt).
+ANSIBLE_VENV = Path(os.environ["SIGNET_ANSIBLE_VENV"]).resolve() if os.environ.get("SIGNET_ANSIBLE_VENV") else None
+BIN = ANSIBLE_VENV / "bin" if ANSIBLE_VENV else Path(sys.executable).parent
+PYTHON = str(BIN / "python") if ANSIBLE_VENV else sys.executable
 
 
 def ensure_collection_link() -> None:
@@ -33,7 +38,7 @@ def ansible_env(extra: dict | None = None, tmp: Path | None = None) -> dict:
         ANSIBLE_RETRY_FILES_ENABLED="0",
         ANSIBLE_LOCALHOST_WARNING="0",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_PYTHON_INTERPRETER=PYTHON,
         ANSIBLE_CALLBACK_PLUGINS=str(REPO / "tests" / "helpers" / "callback_plugins"),
         ANSIBLE_CALLBACKS_ENABLED="results_file",
         PYTHONDONTWRITEBYTECODE="1",

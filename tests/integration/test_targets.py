@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.playbook import failures, run_playbook
+from tests.helpers.playbook import ANSIBLE_VENV, failures, run_playbook
 
 HERE = Path(__file__).resolve().parent
 TARGETS = (
@@ -22,6 +22,8 @@ TARGETS = (
     else []
 )
 OUTPUT_DIR = HERE.parents[1] / "tests" / "output" / "integration"
+# Logs of a run with another ansible-core venv (SIGNET_ANSIBLE_VENV) get its name: <target>@venv-2.21.log
+LOG_SUFFIX = "@%s" % ANSIBLE_VENV.name if ANSIBLE_VENV else ""
 
 
 def oracle_account_sas(account: str, key: str) -> str:
@@ -67,8 +69,8 @@ def test_target(target, request, tmp_path):
         env.update(tw.env)
     rc, results, stdout, stderr = run_playbook(HERE / "run_target.yml", extra_vars=extra, env=env, verbosity=4, tmp=tmp_path)
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUTPUT_DIR / ("%s.log" % target.name)).write_text(stdout + "\n----- stderr -----\n" + stderr)
-    (OUTPUT_DIR / ("%s.results.json" % target.name)).write_text(json.dumps(results, default=str))
+    (OUTPUT_DIR / ("%s%s.log" % (target.name, LOG_SUFFIX))).write_text(stdout + "\n----- stderr -----\n" + stderr)
+    (OUTPUT_DIR / ("%s%s.results.json" % (target.name, LOG_SUFFIX))).write_text(json.dumps(results, default=str))
     if rc != 0:
         pytest.fail(
             "target %s failed (rc=%s):\n%s\n%s"
