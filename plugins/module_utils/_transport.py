@@ -30,7 +30,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without request
 
 from ._auth.base import NoAuth
 from ._defaults import RETRIES, TIMEOUT
-from ._errors import AzureRestError, TransportError, error_class_for, parse_error_body
+from ._errors import AzureRestError, IntegrityError, TransportError, error_class_for, parse_error_body
 from ._redact import Redactor
 from ._retry import RetryPolicy, parse_retry_after  # noqa: F401  (parse_retry_after: part of this module's API)
 
@@ -44,6 +44,18 @@ ERROR_BODY_CAP = 64 * 1024
 def status_line(resp) -> str:
     reason = getattr(resp, "reason", "") or ""
     return ("HTTP %s %s" % (resp.status_code, reason)).strip()
+
+
+def json_of(resp, action: str):
+    """The JSON body of a success answer (``{}`` when empty); IntegrityError naming ``action`` when it is not JSON."""
+    if not resp.content:
+        return {}
+    try:
+        return resp.json()
+    except ValueError:
+        raise IntegrityError(
+            "%s: the service answered %s with a body that is not JSON (%r...)" % (action, status_line(resp), resp.content[:80])
+        ) from None
 
 
 def read_capped(resp, cap: int = ERROR_BODY_CAP) -> str:

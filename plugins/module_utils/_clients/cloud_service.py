@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .._defaults import KEYVAULT_API_VERSION
 from .._errors import AzureRestError, CertificateError, ConfigError
+from .._transport import json_of
 
 BUSY_MESSAGE = "another operation in progress"
 _SECRET_PATH = re.compile(r"^/secrets/(?P<name>[0-9A-Za-z-]{1,127})/(?P<version>[0-9A-Za-z]{32})/?$")
@@ -115,7 +116,7 @@ class CloudServiceClient:
         resp = self._kv_transport().request(
             "GET", clean, params={"api-version": KEYVAULT_API_VERSION}, action="read the Key Vault secret %s" % clean
         )
-        doc = resp.json()
+        doc = json_of(resp, "read the Key Vault secret %s" % clean)
         value = doc.get("value") or ""
         self.on_secret(value)
         try:

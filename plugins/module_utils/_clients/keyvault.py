@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .._defaults import KEYVAULT_API_VERSION
+from .._transport import json_of
 from .paging import PageGuard
 from .._errors import AuthenticationError, NotFoundError, OperationFailedError
 
@@ -46,7 +47,7 @@ class KeyVaultClient:
         query = {"api-version": self.api_version}
         query.update(params or {})
         resp = self._send(method, self._url(*parts), action, params=query, json_body=json_body, expected_status=expected)
-        return resp.json() if resp.content else {}
+        return json_of(resp, action)
 
     def _get_or_none(self, parts: tuple, action: str):
         try:
@@ -60,7 +61,7 @@ class KeyVaultClient:
         data = self._call("GET", parts, action, params={"maxresults": "25"})
         items.extend(data.get("value") or [])
         while data.get("nextLink"):
-            data = self._send("GET", guard.check_link(data["nextLink"]), action).json()
+            data = json_of(self._send("GET", guard.check_link(data["nextLink"]), action), action)
             items.extend(data.get("value") or [])
         return items
 
