@@ -23,6 +23,8 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from .._errors import AzureRestError, OperationFailedError, TransportError
+from .._retry import RetryPolicy, parse_retry_after
+from .._transport import json_of
 
 TERMINAL = ("succeeded", "failed", "canceled", "cancelled")
 
@@ -62,25 +64,8 @@ class ArmClient:
         resp = self.transport.request(
             "GET", self.url(resource_id), params={"api-version": self.api_version}, action=action or "read %s" % resource_id
         )
-        return {"body": resp.json(), "etag": resp.headers.get("ETag") or (resp.json() or {}).get("etag")}
-
-    def patch(
-        self, resource_id: str, body: dict, *, if_match: str | None = None, wait: bool = True, wait_timeout: float = 3600
-    ) -> dict:
-        """PATCH (e.g. tags); follows the LRO when ARM answers 201/202. Returns the resource."""
-        headers = {"If-Match": if_match} if if_match else {}
-        resp = self.transport.request(
-            "PATCH",
-            self.url(resource_id),
-            params={"api-version": self.api_version},
-            json_body=body,
-            headers=headers,
-            expected_status=(200, 201, 202),
-            action="update %s" % resource_id,
-        )
-        if not wait:
-            return resp.json() if resp.content else {}
-        return self.wait(resp, resource_id, wait_timeout)
+        body = json_of(resp, action or "read %s" % resource_id)
+        return {"body": body, "etag": resp.headers.get("ETag") or body.get("etag")}
 
     # -- PUT with at-most-once acceptance ----------------------------------------------------------------------
     def put(
@@ -133,7 +118,7 @@ class ArmClient:
                         if not wait:
                             return current["body"]
                         return self._poll_resource(resource_id, self.clock() + wait_timeout, wait_timeout)
-                self.sleep(min(60.0, 2.0**attempt))
+                self.sleep(RetryPolicy().delay(attempt))
                 continue
             finally:
                 self.transport.retries = saved
@@ -141,7 +126,7 @@ class ArmClient:
         if on_accepted:
             on_accepted({"status": resp.status_code, "poll_url": self._poll_url(resp, resource_id)})
         if not wait:
-            return resp.json() if resp.content else {}
+            return json_of(resp, "read the operation status")
         return self.wait(resp, resource_id, wait_timeout)
 
     # -- LRO -----------------------------------------------------------------------------------------------------
@@ -159,8 +144,6 @@ class ArmClient:
         return resp.headers.get("Azure-AsyncOperation") or resp.headers.get("Location") or self.url(resource_id)
 
     def _interval(self, resp) -> float:
-        from .._transport import parse_retry_after
-
         hinted = parse_retry_after(resp.headers)
         return self.poll_interval if hinted is None else min(hinted, 300.0)
 
@@ -174,7 +157,7 @@ class ArmClient:
         elif location:
             self._poll_location(self._check_url(location), resp, deadline, wait_timeout)
         else:
-            body = resp.json() if resp.content else {}
+            body = json_of(resp, "read the operation status")
             state = ((body.get("properties") or {}).get("provisioningState") or "Succeeded").lower()
             if state in TERMINAL:
                 self._raise_if_failed(state, body, self.url(resource_id))
@@ -200,7 +183,7 @@ class ArmClient:
         while True:
             self._sleep_until_next(resp, deadline, url, wait_timeout)
             resp = self.transport.request("GET", url, action="poll the operation")
-            body = resp.json() if resp.content else {}
+            body = json_of(resp, "read the operation status")
             status = body.get("status")
             self.poll_log.append({"url": url.split("?", 1)[0], "status": status})
             if not status:
@@ -218,7 +201,7 @@ class ArmClient:
             self.poll_log.append({"url": url.split("?", 1)[0], "status": resp.status_code})
             if resp.status_code == 202:
                 continue
-            body = resp.json() if resp.content else {}
+            body = json_of(resp, "read the operation status")
             status = (body.get("status") or "").lower()
             if status in ("failed", "canceled", "cancelled"):
                 self._raise_if_failed(status, body, url, resp=resp)
@@ -231,7 +214,7 @@ class ArmClient:
             if resp is not None:
                 self._sleep_until_next(resp, deadline, url, wait_timeout)
             resp = self.transport.request("GET", url, params={"api-version": self.api_version}, action="poll %s" % resource_id)
-            body = resp.json()
+            body = json_of(resp, "poll %s" % resource_id)
             state = ((body.get("properties") or {}).get("provisioningState") or "Succeeded").lower()
             self.poll_log.append({"url": url, "status": state})
             if state in TERMINAL:
