@@ -2,7 +2,8 @@
 """AWX / AAP credential types (extensions/awx/credential_types/*.yml).
 
 Static checks: every type has the AWX shape, injects only variables that are env fallbacks of our options
-(plugins/module_utils/_argspec.py, exact names), secret fields feed no_log options.
+(plugins/module_utils/_argspec.py, exact names) or that a role reads (``lookup('ansible.builtin.env', NAME)`` in
+roles/), secret fields feed no_log options (for a role: the live run at -vvvv shows no secret).
 Live checks: the injectors are rendered the way AWX renders them (tests/ecosystem/awx_inject.py), then a playbook
 runs through the real ansible-runner with ONLY that environment (no credential in module arguments), from the
 collection installed out of the galaxy tarball, against Azurite or the Azure twin. The runner's artifacts
@@ -53,9 +54,18 @@ def option_fallbacks() -> dict[str, tuple[str, dict]]:
     return found
 
 
+def role_env_reads() -> dict[str, list[Path]]:
+    """env var -> the role files that read it with ``lookup('ansible.builtin.env', NAME)``."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted((REPO / "roles").glob("*/*/*.yml")):
+        for name in re.findall(r"lookup\(\s*'ansible\.builtin\.env'\s*,\s*'([A-Z0-9_]+)'\s*\)", path.read_text()):
+            found.setdefault(name, []).append(path)
+    return found
+
+
 def test_credential_types_exist():
     names = {p.name for p in TYPE_FILES}
-    assert {"storage.yml", "batch.yml", "classic_certificate.yml"} <= names
+    assert {"storage.yml", "batch.yml", "classic_certificate.yml", "pfx_certificate.yml"} <= names
 
 
 @pytest.mark.parametrize("path", TYPE_FILES, ids=[p.stem for p in TYPE_FILES])
@@ -77,13 +87,18 @@ def test_credential_type_shape(path):
     for label in injectors.get("file", {}):
         assert label == "template" or re.fullmatch(r"template\.[a-z_]+", label), label
     fallbacks = option_fallbacks()
+    role_reads = role_env_reads()
     secret_ids = {f["id"] for f in fields if f.get("secret")}
     used = set()
     for env_name, template in injectors["env"].items():
         assert env_allowed(env_name), env_name
-        assert env_name in fallbacks, "%s is not the env fallback of any option in _argspec.py" % env_name
-        option, spec = fallbacks[env_name]
         used |= set(re.findall(r"\b([a-z_]+)\b", template)) & set(ids)
+        if env_name in role_reads and env_name not in fallbacks:
+            # read by a role: its secrets go to no_log module options only, which
+            # tests/integration/test_rotation.py checks by running the role at -vvvv
+            continue
+        assert env_name in fallbacks, "%s is neither the env fallback of an option in _argspec.py nor read by a role" % env_name
+        option, spec = fallbacks[env_name]
         # the value is what {{ ... }} prints ({% if %} only tests presence)
         printed = set(re.findall(r"\b([a-z_]+)\b", " ".join(re.findall(r"{{(.*?)}}", template)))) & set(ids)
         if printed & secret_ids:
@@ -126,7 +141,9 @@ def test_renderer_fills_files_and_empties(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------- live runs
-def run_with_runner(tmp_path: Path, installed_collections: Path, tasks: list, env: dict, extra_env: dict | None = None):
+def run_with_runner(
+    tmp_path: Path, installed_collections: Path, tasks: list, env: dict, extra_env: dict | None = None, verbosity: int = 3
+):
     """Run ``tasks`` on localhost through ansible_runner.run with the injected ``env``; return (runner, artifact text)."""
     import ansible_runner
 
@@ -154,7 +171,7 @@ def run_with_runner(tmp_path: Path, installed_collections: Path, tasks: list, en
         playbook="main.yml",
         envvars=envvars,
         quiet=True,
-        verbosity=3,
+        verbosity=verbosity,
         # As AWX does: otherwise ansible-runner writes the whole environment to artifacts/<id>/command.
         suppress_env_files=True,
         timeout=300,
@@ -355,3 +372,67 @@ def test_runner_artifacts_are_scanned(tmp_path, installed_collections):
     with pytest.raises(AssertionError, match="leaked"):
         assert_no_secret(artifacts, [env["AZURE_STORAGE_KEY"]])
     json.dumps(artifacts)  # artifacts are text
+
+
+def test_pfx_credential_drives_the_rotation_role_through_ansible_runner(tmp_path, twin, installed_collections):
+    """The job-template recipe of roles/cloud_service_certificate_rotation/README.md: the built-in Azure RM credential
+    for Entra ID, a "signet.azure PFX certificate" credential for the leaf, the CA files from the project; the role
+    from the installed tarball, run by ansible-runner at -vvvv. The twin's service gets the new leaf, and neither the
+    PFX nor its password is in the job events or stdout."""
+    import base64
+
+    info = twin.info
+    nxt = info["arm"]["next"]
+    leaf = base64.b64encode(Path(nxt["server"]["pfx_file"]).read_bytes()).decode("ascii")
+    app = info["entra"]["secret_app"]
+    env = render_builtin_azure_rm(
+        {
+            "subscription": info["subscription_id"],
+            "client": app["client_id"],
+            "tenant": info["tenant_id"],
+            "secret": app["client_secret"],
+        }
+    )
+    env.update(
+        render_injectors(
+            load_type("pfx_certificate.yml"),
+            {"certificate_name": "server", "pfx_content": leaf, "pfx_password": nxt["server"]["password"]},
+            tmp_path / "pdd",
+        )
+    )
+    tasks = [
+        {
+            "name": "Rotate with the role",
+            "ansible.builtin.include_role": {"name": "signet.azure.cloud_service_certificate_rotation"},
+            "vars": {
+                "cloud_service_certificate_rotation_cloud_service_id": info["arm"]["cloud_service_id"],
+                "cloud_service_certificate_rotation_vault_name": info["arm"]["vault_name"],
+                "cloud_service_certificate_rotation_poll_interval": 1,
+                "cloud_service_certificate_rotation_certificates": {
+                    name: {"pfx_path": nxt[name]["pfx_file"], "password": nxt[name]["password"]}
+                    for name in ("intermediate", "root")
+                },
+            },
+        },
+        {
+            "name": "Outcome",
+            "ansible.builtin.assert": {
+                "that": [
+                    "cloud_service_certificate_rotation_result.changed",
+                    "cloud_service_certificate_rotation_result.certificates | map(attribute='new') | list"
+                    " == %s" % json.dumps([nxt[name]["thumbprint"] for name in ("intermediate", "root", "server")]),
+                ]
+            },
+        },
+    ]
+    twin.control("/_twin/arm/reset", {})
+    try:
+        runner, artifacts = run_with_runner(tmp_path, installed_collections, tasks, env, twin.env, verbosity=4)
+        assert_successful(runner, artifacts)
+        body = twin.control("/_twin/arm/state")["resources"][0]["body"]
+        assert body["properties"]["configuration"].count('thumbprint="%s"' % nxt["server"]["thumbprint"]) == 2
+    finally:
+        twin.control("/_twin/arm/reset", {})
+    assert_no_secret(
+        artifacts, [leaf, leaf[200:264], app["client_secret"]] + [nxt[n]["password"] for n in ("server", "intermediate", "root")]
+    )

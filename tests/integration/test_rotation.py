@@ -10,10 +10,12 @@ test alone.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers.playbook import failures, run_playbook
 
@@ -336,3 +338,139 @@ def test_put_is_never_sent_twice_once_accepted(arm, tmp_path):
         body = stored(arm)
         assert body["properties"]["provisioningState"] == "Succeeded"
         assert body["properties"]["configuration"].count(nxt["server"]["thumbprint"]) == 2
+
+
+# ------------------------------------------------------------------------------------------- PFX content and AWX
+PFX_TYPE = REPO / "extensions" / "awx" / "credential_types" / "pfx_certificate.yml"
+UPLOADS = (
+    "Upload - import the leaf certificates into Key Vault",
+    "Upload - store the CA certificates as Key Vault secrets (Cloud Services JSON)",
+    "Pre-flight - load each PFX and tell leaf from CA (nothing is written)",
+)
+
+
+def pfx_b64(path: str, wrap: int = 0) -> str:
+    text = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return "\n".join(text[i : i + wrap] for i in range(0, len(text), wrap)) if wrap else text
+
+
+def secrets_of(nxt: dict, contents: list[str]) -> list[str]:
+    """What must never be printed: passwords, the PFX as base64, and pieces of it (a line of a wrapped dump)."""
+    out = [nxt[name]["password"] for name in NAMES]
+    for content in contents:
+        flat = content.replace("\n", "")
+        out += [flat, flat[100:164], flat[-64:]]
+    return out
+
+
+def test_rotation_with_pfx_content_from_an_awx_credential(arm, tmp_path):
+    """The leaf comes from a "signet.azure PFX certificate" credential, rendered as AWX renders it (environment only);
+    the CAs come as pfx_content (base64) in the job's variables. Run at -vvvv: no password and no PFX content shows
+    up in the output or in any task result."""
+    from tests.ecosystem.awx_inject import render_injectors
+
+    nxt, cur = arm.info["arm"]["next"], arm.info["arm"]["current"]
+    leaf = pfx_b64(nxt["server"]["pfx_file"], wrap=76)  # as pasted from `base64 file.pfx`
+    injected = render_injectors(
+        yaml.safe_load(PFX_TYPE.read_text()),
+        {"certificate_name": "server", "pfx_content": leaf, "pfx_password": nxt["server"]["password"]},
+        tmp_path / "pdd",
+    )
+    assert set(injected) == {"SIGNET_AZURE_PFX_CERTIFICATE_NAME", "SIGNET_AZURE_PFX_CONTENT", "SIGNET_AZURE_PFX_PASSWORD"}
+    contents = [leaf] + [pfx_b64(nxt[name]["pfx_file"]) for name in ("intermediate", "root")]
+    extra = role_vars(arm)
+    extra["cloud_service_certificate_rotation_certificates"] = {
+        # the survey / job template says where the leaf goes; the credential supplies the PFX and its password
+        "server": {"store_as": "auto"},
+        "intermediate": {"pfx_content": contents[1], "password": nxt["intermediate"]["password"]},
+        "root": {"pfx_content": contents[2], "password": nxt["root"]["password"]},
+    }
+    env = dict(arm.env, **injected)
+    secrets = secrets_of(nxt, contents)
+
+    def run(name: str):
+        (tmp_path / name).mkdir()
+        rc, results, stdout, stderr = run_playbook(PLAYBOOK, extra_vars=extra, env=env, verbosity=4, tmp=tmp_path / name)
+        assert rc == 0, json.dumps(failures(results), indent=1)[:6000] + stderr[-2000:]
+        shown = stdout + stderr + json.dumps(results)
+        for secret in secrets:
+            assert secret not in shown, "a PFX secret (%s...) was printed" % secret[:6]
+        return results
+
+    results = run("first")
+    rotated = task_result(results, "Rotate - update the cloud service (.cscfg thumbprints and osProfile.secrets)")
+    assert rotated["changed"] is True and len(rotated["changes"]) == 6
+    after = stored(arm)
+    for name in NAMES:
+        assert after["properties"]["configuration"].count('thumbprint="%s"' % nxt[name]["thumbprint"]) == 2
+        assert cur[name]["thumbprint"] not in after["properties"]["configuration"]
+    for url in urls(after):
+        assert arm.control("/_twin/keyvault/lookup", {"url": url})["thumbprint"] in {nxt[n]["thumbprint"] for n in NAMES}
+    # the PFX went in as content (no_log option), never as a path
+    for task in UPLOADS:
+        for item in [r for r in results if r["task"].endswith(task)][-1]["result"]["results"]:
+            args = item["invocation"]["module_args"]
+            assert args["certificate_path"] is None
+            assert args["certificate_content"] == args["certificate_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    report = task_result(results, "Report - old and new thumbprints")["ansible_facts"][
+        "cloud_service_certificate_rotation_result"
+    ]
+    kinds = {c["name"]: c["kind"] for c in report["certificates"]}
+    assert kinds == {"server": "certificate", "intermediate": "secret", "root": "secret"}
+    assert all(set(c) == {"name", "secret_name", "roles", "kind", "old", "new"} for c in report["certificates"])
+
+    # idempotent with the same credential and content
+    since = last_seq(arm)
+    results = run("second")
+    assert not [e for e in arm_requests(arm, since) if e["method"] in ("PUT", "PATCH")]
+    assert not [r for r in results if r["status"] == "ok" and r["result"].get("changed") and "Pre-flight" not in r["task"]]
+
+
+def test_role_input_errors_name_the_certificate_and_print_no_secret(arm, tmp_path):
+    """pfx_path and pfx_content together (here: a file plus a credential for the same name), or neither, fail before
+    anything is read or written, naming the certificates and printing neither password nor content."""
+    nxt = arm.info["arm"]["next"]
+    content = pfx_b64(nxt["server"]["pfx_file"])
+    extra = role_vars(arm)
+    extra["cloud_service_certificate_rotation_certificates"]["root"] = {"password": nxt["root"]["password"]}
+    env = dict(
+        arm.env,
+        SIGNET_AZURE_PFX_CERTIFICATE_NAME="server",
+        SIGNET_AZURE_PFX_CONTENT=content,
+        SIGNET_AZURE_PFX_PASSWORD=nxt["server"]["password"],
+    )
+    since = last_seq(arm)
+    rc, results, stdout, stderr = run_playbook(PLAYBOOK, extra_vars=extra, env=env, verbosity=4, tmp=tmp_path)
+    assert rc != 0
+    failed = failures(results)
+    assert failed and failed[0]["task"].endswith("Pre-flight - the id names a cloud service"), failed
+    assert "give exactly one of pfx_path and pfx_content for: server, root" in failed[0]["msg"]
+    assert not arm.requests_log(since=since)
+    for secret in secrets_of(nxt, [content]):
+        assert secret not in stdout + stderr + json.dumps(results)
+    # a credential without a certificate name
+    env["SIGNET_AZURE_PFX_CERTIFICATE_NAME"] = ""
+    extra = role_vars(arm)
+    rc, results, stdout, stderr = run_playbook(PLAYBOOK, extra_vars=extra, env=env, verbosity=4, tmp=tmp_path)
+    assert rc != 0
+    failed = failures(results)
+    assert failed and "SIGNET_AZURE_PFX_CERTIFICATE_NAME is empty" in failed[0]["msg"], failed
+    assert "give exactly one of" not in failed[0]["msg"]
+    for secret in secrets_of(nxt, [content]):
+        assert secret not in stdout + stderr + json.dumps(results)
+
+
+def test_role_leaves_a_busy_service_to_the_module(arm, tmp_path):
+    """The role no longer repeats the module's busy check: Key Vault uploads (idempotent) run, then
+    cloud_service_certificate refuses the update and nothing is PUT."""
+    arm.control("/_twin/arm/set-state", {"provisioningState": "Updating"})
+    since = last_seq(arm)
+    rc, results, _stdout, _stderr = run_role(arm, tmp_path)
+    assert rc != 0
+    failed = failures(results)
+    assert failed and failed[0]["task"].endswith(
+        "Rotate - update the cloud service (.cscfg thumbprints and osProfile.secrets)"
+    ), failed
+    assert "another operation in progress" in failed[0]["msg"] and "Updating" in failed[0]["msg"]
+    assert failed[0]["result"]["changed"] is False
+    assert not [e for e in arm_requests(arm, since) if e["method"] in ("PUT", "PATCH")]
