@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import urlsplit
 from collections.abc import Callable, Iterable
 
 try:
@@ -44,6 +45,30 @@ ERROR_BODY_CAP = 64 * 1024
 def status_line(resp) -> str:
     reason = getattr(resp, "reason", "") or ""
     return ("HTTP %s %s" % (resp.status_code, reason)).strip()
+
+
+_DNS_FAILURE_MARKERS = (
+    "NameResolutionError",
+    "Failed to resolve",
+    "Name or service not known",
+    "getaddrinfo failed",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated",
+)
+
+
+def _is_name_resolution_error(exc) -> bool:
+    text = repr(exc)
+    return any(marker in text for marker in _DNS_FAILURE_MARKERS)
+
+
+def unresolvable_host_message(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return (
+        "the host %s does not resolve (DNS): check account_name / batch_endpoint / vault_name, cloud and endpoint; "
+        "the name does not exist in this cloud, or this machine's DNS cannot see it (private endpoint?)" % host
+    )
 
 
 def json_of(resp, action: str):
@@ -179,6 +204,9 @@ class Transport:
             sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and "NewConnectionError" not in repr(exc)
             if isinstance(exc, requests.exceptions.SSLError):
                 raise self._fail(ctx["action"], "TLS error: %s" % exc, url) from None
+            if _is_name_resolution_error(exc):
+                # a wrong account name or cloud: retrying cannot help, and urllib3's text does not say what to fix
+                raise self._fail(ctx["action"], unresolvable_host_message(url), url) from None
             if may_retry and (ctx["idempotent"] or not sent):
                 raise _Retry("connection error (%s)" % type(exc).__name__) from None
             raise self._fail(ctx["action"], "connection failed after %d attempt(s): %s" % (attempts, exc), url) from None

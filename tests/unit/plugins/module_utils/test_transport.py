@@ -323,3 +323,21 @@ def test_deeply_nested_xml_is_refused_cleanly():
     very_deep = "<a>" * 5000 + "</a>" * 5000  # would overflow a naive recursion
     with pytest.raises(ValueError, match="nested deeper"):
         xml_to_dict(very_deep)
+
+
+def test_unresolvable_host_fails_at_once_and_says_what_to_check(monkeypatch):
+    """A wrong account name or cloud (DNS failure) is not retried and is explained; nothing leaves the machine: the
+    resolver is replaced so that every lookup fails as it does for a name that does not exist."""
+    import socket
+
+    def no_such_name(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    t, sleeps = transport(retries=3)
+    with pytest.raises(TransportError) as exc:
+        t.request("GET", "https://nosuchaccount.blob.core.windows.net/c?restype=container", action="read container c")
+    assert sleeps == [] and t.retry_log == []
+    msg = exc.value.msg
+    assert msg.startswith("read container c: the host nosuchaccount.blob.core.windows.net does not resolve")
+    assert "account_name" in msg and "cloud" in msg
