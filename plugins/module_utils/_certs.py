@@ -172,6 +172,68 @@ def _load_pem(data: bytes, password: bytes | None, source: str, key_data: bytes 
     return CertBundle(certificate=leaf, key=key, chain=chain, source=source, format="pem")
 
 
+def _read_certificate(path: str | None, content: str | bytes | None, option: str) -> tuple[str, bytes, str]:
+    """``(source, data, kind)`` of the certificate in ``path`` or inline ``content``; kind is "pem" or "binary"."""
+    if path:
+        if not os.path.exists(path):
+            raise ConfigError("%s: the file %s does not exist" % (option, path))
+        with open(path, "rb") as fh:
+            data = fh.read()
+        return path, data, "pem" if b"-----BEGIN" in data else "binary"
+    if content:
+        data, kind = _decode_content(content)
+        return "%s (inline content)" % option, data, kind
+    raise ConfigError("%s: no certificate given (a path or the content)" % option)
+
+
+def _read_key_file(key_path: str | None, option: str) -> bytes | None:
+    """The bytes of the separate key file, or None without one. ConfigError when it does not exist."""
+    if not key_path:
+        return None
+    if not os.path.exists(key_path):
+        raise ConfigError("%s: the key file %s does not exist" % (option, key_path))
+    with open(key_path, "rb") as fh:
+        return fh.read()
+
+
+def _load_der(data: bytes, pw: bytes | None, source: str, key_data: bytes | None, key_path: str | None) -> CertBundle:
+    """A DER certificate (with the key from ``key_data``), for binary data that is not a PFX this password opens.
+
+    Raises CertificateError naming the PFX problem (wrong or missing password) when it is not DER either.
+    """
+    try:
+        cert = x509.load_der_x509_certificate(data)
+    except ValueError:
+        cert = None
+    if cert is None:
+        if pw:
+            raise CertificateError("cannot open the PFX %s: the password is wrong" % source) from None
+        raise CertificateError("cannot open the PFX %s: it needs a password" % source) from None
+    bundle = CertBundle(certificate=cert, source=source, format="der")
+    if key_data is not None:
+        bundle.key = _load_pem(bundle.cert_pem() + b"\n" + key_data, pw, source, key_data, key_path).key
+    return bundle
+
+
+def _load_binary(data: bytes, pw: bytes | None, source: str, key_data: bytes | None, key_path: str | None) -> CertBundle:
+    """Binary data: a PFX first, then a DER certificate. Raises CertificateError."""
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
+    except ValueError as exc:
+        text = str(exc).lower()
+        if "invalid password" in text or "mac" in text or "password" in text or "could not deserialize" in text:
+            return _load_der(data, pw, source, key_data, key_path)
+        raise CertificateError("cannot read %s as PFX: %s" % (source, exc)) from None
+    if cert is None and key is None and extra:
+        # a PFX of CA certificates only (no key): the first one is the certificate, the rest its chain
+        cert, extra = extra[0], extra[1:]
+    if cert is None:
+        raise CertificateError("the PFX %s holds no certificate" % source)
+    return CertBundle(
+        certificate=cert, key=key, chain=list(extra or []), source=source, format="pfx", pfx_algorithms=pfx_algorithms(data)
+    )
+
+
 def load_bundle(
     path: str | None = None,
     content: str | bytes | None = None,
@@ -181,25 +243,9 @@ def load_bundle(
 ) -> CertBundle:
     """Load a certificate (and key) from a file or inline content. Raises CertificateError / ConfigError."""
     _require_crypto()
-    if path:
-        source = path
-        if not os.path.exists(path):
-            raise ConfigError("%s: the file %s does not exist" % (option, path))
-        with open(path, "rb") as fh:
-            data = fh.read()
-        kind = "pem" if b"-----BEGIN" in data else "binary"
-    elif content:
-        source = "%s (inline content)" % option
-        data, kind = _decode_content(content)
-    else:
-        raise ConfigError("%s: no certificate given (a path or the content)" % option)
+    source, data, kind = _read_certificate(path, content, option)
     pw = password.encode("utf-8") if password else None
-    key_data = None
-    if key_path:
-        if not os.path.exists(key_path):
-            raise ConfigError("%s: the key file %s does not exist" % (option, key_path))
-        with open(key_path, "rb") as fh:
-            key_data = fh.read()
+    key_data = _read_key_file(key_path, option)
     if not data.strip():
         raise CertificateError("%s: %s is empty; give a PFX, PEM or DER certificate file" % (option, source))
     if kind == "pem":
@@ -209,34 +255,7 @@ def load_bundle(
         raise CertificateError(
             "%s: %s is not a certificate file (neither PEM text nor a DER certificate nor a PFX)" % (option, source)
         )
-    # binary: PFX first, then DER certificate
-    try:
-        key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
-    except ValueError as exc:
-        text = str(exc).lower()
-        if "invalid password" in text or "mac" in text or "password" in text or "could not deserialize" in text:
-            try:
-                cert = x509.load_der_x509_certificate(data)
-            except ValueError:
-                cert = None
-            if cert is None:
-                if password:
-                    raise CertificateError("cannot open the PFX %s: the password is wrong" % source) from None
-                raise CertificateError("cannot open the PFX %s: it needs a password" % source) from None
-            bundle = CertBundle(certificate=cert, source=source, format="der")
-            if key_data is not None:
-                bundle.key = _load_pem(bundle.cert_pem() + b"\n" + key_data, pw, source, key_data, key_path).key
-            return bundle
-        raise CertificateError("cannot read %s as PFX: %s" % (source, exc)) from None
-    if cert is None and key is None and extra:
-        # a PFX of CA certificates only (no key): the first one is the certificate, the rest its chain
-        cert, extra = extra[0], extra[1:]
-    if cert is None:
-        raise CertificateError("the PFX %s holds no certificate" % source)
-    bundle = CertBundle(
-        certificate=cert, key=key, chain=list(extra or []), source=source, format="pfx", pfx_algorithms=pfx_algorithms(data)
-    )
-    return bundle
+    return _load_binary(data, pw, source, key_data, key_path)
 
 
 def check_bundle(

@@ -101,13 +101,9 @@ def clock_skew(resp, now: float | None = None) -> float | None:
     return (time.time() if now is None else now) - server
 
 
-def explain(resp, auth, parsed: dict):
-    """Return ``(extra message, extra result fields)`` for a 401/403 response."""
+def _signature_lines(auth, scheme: str, detail: str, code: str, fields: dict) -> list[str]:
+    """Shared Key signature mismatch: the string-to-sign diff when the server gave its own, else our string."""
     lines = []
-    fields = {}
-    scheme = getattr(auth, "scheme", getattr(auth, "name", "none"))
-    detail = parsed.get("detail") or ""
-    code = parsed.get("code") or resp.headers.get("x-ms-error-code") or ""
     ours = getattr(auth, "last_string_to_sign", None)
     server = server_string_to_sign(detail)
     if server is not None and ours is not None:
@@ -134,6 +130,12 @@ def explain(resp, auth, parsed: dict):
         if ours is not None:
             fields["client_string_to_sign"] = ours
             lines.append("Our string-to-sign was: %r" % ours)
+    return lines
+
+
+def _access_lines(code: str, detail: str) -> list[str]:
+    """Shared Key disabled on the account; a SAS outside its validity window or with a bad signature."""
+    lines = []
     if code == "KeyBasedAuthenticationNotPermitted":
         lines.append(
             "Shared Key access is disabled on this account (allowSharedKeyAccess=false): use Entra ID or a user delegation SAS."
@@ -144,24 +146,48 @@ def explain(resp, auth, parsed: dict):
         )
     if "Signature did not match" in detail or "Signature fields not well formed" in detail:
         lines.append("The SAS token's signature does not match: regenerate it, and keep it URL-encoded ('+' must stay %2B).")
+    return lines
+
+
+def _clock_lines(resp, detail: str, fields: dict) -> list[str]:
+    """Clock skew against the server's Date header (recorded in ``fields``; explained when it matters)."""
     skew = clock_skew(resp)
-    if skew is not None:
-        fields["clock_skew_seconds"] = round(skew, 1)
-        if abs(skew) > SKEW_WARN_SECONDS or "Request date header too old" in detail:
-            lines.append(
-                "The local clock is %.1f minutes %s the server's (Date header %s): Azure rejects requests more than 15 "
-                "minutes old; sync the clock (NTP)."
-                % (abs(skew) / 60.0, "ahead of" if skew > 0 else "behind", resp.headers.get("Date"))
-            )
+    if skew is None:
+        return []
+    fields["clock_skew_seconds"] = round(skew, 1)
+    if abs(skew) > SKEW_WARN_SECONDS or "Request date header too old" in detail:
+        return [
+            "The local clock is %.1f minutes %s the server's (Date header %s): Azure rejects requests more than 15 "
+            "minutes old; sync the clock (NTP)."
+            % (abs(skew) / 60.0, "ahead of" if skew > 0 else "behind", resp.headers.get("Date"))
+        ]
+    return []
+
+
+def _cloud_lines(resp, auth, fields: dict) -> list[str]:
+    """The endpoint belongs to another cloud than the credential."""
     host = (resp.url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     wrong_cloud = cloud_of_host(host)
     expected_cloud = getattr(auth, "cloud", None)
     if wrong_cloud and expected_cloud and wrong_cloud != expected_cloud:
-        lines.append(
+        fields["endpoint_cloud"] = wrong_cloud
+        return [
             "The endpoint %s belongs to %s but the credential is for %s: set cloud accordingly."
             % (host, wrong_cloud, expected_cloud)
-        )
-        fields["endpoint_cloud"] = wrong_cloud
+        ]
+    return []
+
+
+def explain(resp, auth, parsed: dict):
+    """Return ``(extra message, extra result fields)`` for a 401/403 response."""
+    fields = {}
+    scheme = getattr(auth, "scheme", getattr(auth, "name", "none"))
+    detail = parsed.get("detail") or ""
+    code = parsed.get("code") or resp.headers.get("x-ms-error-code") or ""
+    lines = _signature_lines(auth, scheme, detail, code, fields)
+    lines += _access_lines(code, detail)
+    lines += _clock_lines(resp, detail, fields)
+    lines += _cloud_lines(resp, auth, fields)
     hint = getattr(auth, "explain_hint", None)
     if callable(hint):
         extra = hint(resp, parsed)

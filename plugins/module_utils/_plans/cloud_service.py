@@ -2,10 +2,14 @@
 # Private to the signet.azure collection; may change at any time.
 """Pure plan functions for Cloud Services (extended support) certificate rotation. No I/O, no Ansible.
 
-The documented way to rotate the certificates of a cloud service whose chain lives in Key Vault ("Update or change
-the certificate used in Azure Cloud Services (extended support)") is: GET the cloud service, replace the thumbprints
-in ``properties.configuration`` (the .cscfg XML) and the ``certificateUrl`` values in ``properties.osProfile.secrets``,
-PUT it back (research facts section 4.5). This module computes that edit:
+The documented way to rotate the certificates of a cloud service whose chain lives in Key Vault (Microsoft's "Update
+or change the certificate used in Azure Cloud Services (extended support)",
+https://learn.microsoft.com/troubleshoot/azure/cloud-services/extended/availability/update-or-change-certificate-used,
+and "Use certificates with Azure Cloud Services (extended support)",
+https://learn.microsoft.com/azure/cloud-services-extended-support/certificates-and-key-vault) is: GET the cloud
+service, replace the thumbprints in ``properties.configuration`` (the .cscfg XML) and the ``certificateUrl`` values in
+``properties.osProfile.secrets``, PUT it back. docs/docsite/rst/rotation.rst describes the steps and safety rules.
+This module computes that edit:
 
 * :func:`parse_certificates` lists the ``<Certificate>`` elements of every ``<Role>`` of a .cscfg.
 * :func:`rewrite_thumbprints` changes only the ``thumbprint`` attribute values, textually, so comments, attribute
@@ -211,6 +215,167 @@ def normalize_requests(certificates: list[dict]) -> list[dict]:
     return out
 
 
+def _roles_for(entry: dict, all_roles: list[str]) -> list[str]:
+    """The roles ``entry`` applies to (all of them by default); ConfigError for a role the .cscfg does not have."""
+    roles = entry["roles"] or all_roles
+    unknown_roles = [r for r in roles if r not in all_roles]
+    if unknown_roles:
+        raise ConfigError(
+            "%s: roles %s not found in the .cscfg (roles that exist: %s)"
+            % (entry["label"], ", ".join(unknown_roles), ", ".join(all_roles) or "none")
+        )
+    return roles
+
+
+def _matches_by_name(entry: dict, found: list[dict], roles: list[str]) -> list[dict]:
+    """The Certificate elements named ``entry['name']`` in ``roles`` (exact name first, then case-insensitive).
+
+    Raises ConfigError when there is none, or when a role the entry lists explicitly lacks it.
+    """
+    matches = [c for c in found if c["role"] in roles and c["name"] == entry["name"]]
+    if not matches:
+        matches = [c for c in found if c["role"] in roles and c["name"].lower() == entry["name"].lower()]
+    if not matches:
+        names = sorted({c["name"] for c in found if c["role"] in roles})
+        raise ConfigError(
+            "%s: the .cscfg has no Certificate element named %r in role(s) %s (names that exist: %s)"
+            % (entry["label"], entry["name"], ", ".join(roles), ", ".join(names) or "none")
+        )
+    if entry["roles"]:
+        missing_in = [r for r in entry["roles"] if r not in {c["role"] for c in matches}]
+        if missing_in:
+            names = sorted({c["name"] for c in found if c["role"] in missing_in})
+            raise ConfigError(
+                "%s: cscfg role %s has no Certificate element %r (available: %s)"
+                % (entry["label"], ", ".join(missing_in), entry["name"], ", ".join(names) or "none")
+            )
+    return matches
+
+
+def _matches_by_thumbprint(entry: dict, found: list[dict], roles: list[str]) -> list[dict]:
+    """The Certificate elements in ``roles`` whose thumbprint is ``entry['old_thumbprint']``; ConfigError if none."""
+    matches = [c for c in found if c["role"] in roles and c["thumbprint"] == entry["old_thumbprint"]]
+    if not matches:
+        raise ConfigError(
+            "%s: no Certificate in role(s) %s has thumbprint %s (thumbprints that exist: %s)"
+            % (
+                entry["label"],
+                ", ".join(roles),
+                entry["old_thumbprint"],
+                ", ".join("%s/%s=%s" % (c["role"], c["name"], c["thumbprint"]) for c in found) or "none",
+            )
+        )
+    return matches
+
+
+def _cscfg_edits(wanted: list[dict], found: list[dict], all_roles: list[str]) -> tuple[dict, list[dict]]:
+    """``(edits, changes)``: the thumbprint edits for :func:`rewrite_thumbprints` and the plan's ``changes`` list.
+
+    Raises ConfigError (unknown role, name or thumbprint; one Certificate given two different thumbprints).
+    """
+    edits: dict = {}
+    changes = []
+    for entry in wanted:
+        roles = _roles_for(entry, all_roles)
+        find = _matches_by_name if entry["name"] else _matches_by_thumbprint
+        matches = find(entry, found, roles)
+        for cert in matches:
+            key = (cert["role"], cert["name"])
+            previous = edits.get(key)
+            if previous is not None and previous != entry["thumbprint"]:
+                raise ConfigError(
+                    "%s: Certificate %r in role %s is given two different thumbprints"
+                    % (entry["label"], cert["name"], cert["role"])
+                )
+            if cert["thumbprint"] != entry["thumbprint"]:
+                edits[key] = entry["thumbprint"]
+                changes.append(
+                    {
+                        "role": cert["role"],
+                        "name": cert["name"],
+                        "old_thumbprint": cert["thumbprint"],
+                        "thumbprint": entry["thumbprint"],
+                        "certificate_url": entry["certificate_url"],
+                    }
+                )
+    return edits, changes
+
+
+def _secret_key(parsed: dict) -> tuple[str, str]:
+    """``(vault, lower-case secret name)`` of a parsed secret URL: the versions of one secret share it."""
+    return parsed["vault"], parsed["name"].lower()
+
+
+def _add_new_urls(os_profile: dict, wanted: list[dict], source_vault_id: str | None, url_thumbprints: dict) -> list[str]:
+    """Add each new certificate URL not yet in ``os_profile`` to its vault group; returns the added URLs.
+
+    ``url_thumbprints`` learns the thumbprint of each added URL.
+    """
+    added = []
+    for entry in wanted:
+        url = entry["certificate_url"]
+        if any(same_url(url, u) for u in all_urls(os_profile)):
+            continue
+        group = _group_for(os_profile, url, source_vault_id, entry["label"])
+        group.setdefault("vaultCertificates", []).append({"certificateUrl": url})
+        added.append(url)
+        url_thumbprints.setdefault(url, entry["thumbprint"])
+    return added
+
+
+def _is_replaced(url: str, url_thumbprints: dict, replaced: set, new_thumbs: set, new_by_name: dict) -> bool:
+    """Whether the current certificate ``url`` belongs to a replaced certificate no role references any more.
+
+    With a known thumbprint: it was replaced and the new .cscfg no longer names it. Without one: another version of
+    the same secret is among the new URLs.
+    """
+    tp = url_thumbprints.get(url)
+    if tp:
+        return tp in replaced and tp not in new_thumbs
+    parsed = parse_secret_url(url)
+    if parsed:
+        replacement = new_by_name.get(_secret_key(parsed))
+        return replacement is not None and not same_url(replacement, url)
+    return False
+
+
+def _drop_replaced_urls(
+    os_profile: dict, wanted: list[dict], added: list[str], url_thumbprints: dict, replaced: set, new_thumbs: set
+) -> list[str]:
+    """Remove the URLs of replaced certificates from ``os_profile`` (never a URL asked for); returns them."""
+    new_by_name = {_secret_key(parse_secret_url(e["certificate_url"])): e["certificate_url"] for e in wanted}
+    removed = []
+    for group in os_profile["secrets"]:
+        kept = []
+        for vc in group.get("vaultCertificates") or []:
+            url = vc.get("certificateUrl")
+            if url in added:
+                kept.append(vc)
+                continue
+            drop = _is_replaced(url, url_thumbprints, replaced, new_thumbs, new_by_name)
+            if drop and any(same_url(url, e["certificate_url"]) for e in wanted):
+                drop = False
+            if drop:
+                removed.append(url)
+            else:
+                kept.append(vc)
+        group["vaultCertificates"] = kept
+    return removed
+
+
+def _carry_bootstrap_flags(os_profile: dict, added: list[str], old_os_profile: dict) -> None:
+    """Copy ``isBootstrapCertificate`` to each added URL from a current version of the same secret."""
+    for group in os_profile["secrets"]:
+        for vc in group.get("vaultCertificates") or []:
+            if vc.get("certificateUrl") not in added:
+                continue
+            parsed = parse_secret_url(vc["certificateUrl"])
+            for old in _all_vcs(old_os_profile):
+                po = parse_secret_url(old.get("certificateUrl"))
+                if po and parsed and _secret_key(po) == _secret_key(parsed) and "isBootstrapCertificate" in old:
+                    vc["isBootstrapCertificate"] = old["isBootstrapCertificate"]
+
+
 def plan_rotation(
     resource: dict,
     certificates: list[dict],
@@ -238,120 +403,15 @@ def plan_rotation(
     all_roles = roles_of(cscfg)
     wanted = normalize_requests(certificates)
 
-    edits: dict = {}
-    changes = []
-    for entry in wanted:
-        roles = entry["roles"] or all_roles
-        unknown_roles = [r for r in roles if r not in all_roles]
-        if unknown_roles:
-            raise ConfigError(
-                "%s: roles %s not found in the .cscfg (roles that exist: %s)"
-                % (entry["label"], ", ".join(unknown_roles), ", ".join(all_roles) or "none")
-            )
-        if entry["name"]:
-            matches = [c for c in found if c["role"] in roles and c["name"] == entry["name"]]
-            if not matches:
-                matches = [c for c in found if c["role"] in roles and c["name"].lower() == entry["name"].lower()]
-            if not matches:
-                names = sorted({c["name"] for c in found if c["role"] in roles})
-                raise ConfigError(
-                    "%s: the .cscfg has no Certificate element named %r in role(s) %s (names that exist: %s)"
-                    % (entry["label"], entry["name"], ", ".join(roles), ", ".join(names) or "none")
-                )
-            if entry["roles"]:
-                missing_in = [r for r in entry["roles"] if r not in {c["role"] for c in matches}]
-                if missing_in:
-                    names = sorted({c["name"] for c in found if c["role"] in missing_in})
-                    raise ConfigError(
-                        "%s: cscfg role %s has no Certificate element %r (available: %s)"
-                        % (entry["label"], ", ".join(missing_in), entry["name"], ", ".join(names) or "none")
-                    )
-        else:
-            matches = [c for c in found if c["role"] in roles and c["thumbprint"] == entry["old_thumbprint"]]
-            if not matches:
-                raise ConfigError(
-                    "%s: no Certificate in role(s) %s has thumbprint %s (thumbprints that exist: %s)"
-                    % (
-                        entry["label"],
-                        ", ".join(roles),
-                        entry["old_thumbprint"],
-                        ", ".join("%s/%s=%s" % (c["role"], c["name"], c["thumbprint"]) for c in found) or "none",
-                    )
-                )
-        for cert in matches:
-            key = (cert["role"], cert["name"])
-            previous = edits.get(key)
-            if previous is not None and previous != entry["thumbprint"]:
-                raise ConfigError(
-                    "%s: Certificate %r in role %s is given two different thumbprints"
-                    % (entry["label"], cert["name"], cert["role"])
-                )
-            if cert["thumbprint"] != entry["thumbprint"]:
-                edits[key] = entry["thumbprint"]
-                changes.append(
-                    {
-                        "role": cert["role"],
-                        "name": cert["name"],
-                        "old_thumbprint": cert["thumbprint"],
-                        "thumbprint": entry["thumbprint"],
-                        "certificate_url": entry["certificate_url"],
-                    }
-                )
+    edits, changes = _cscfg_edits(wanted, found, all_roles)
     new_cscfg = rewrite_thumbprints(cscfg, edits) if edits else cscfg
 
     # osProfile.secrets: add the new URLs, drop old ones no longer referenced.
     new_thumbs = {normalize_thumbprint(c["thumbprint"]) for c in parse_certificates(new_cscfg)}
     replaced = {c["old_thumbprint"] for c in changes}
-    added, removed = [], []
-    for entry in wanted:
-        url = entry["certificate_url"]
-        if any(same_url(url, u) for u in all_urls(os_profile)):
-            continue
-        group = _group_for(os_profile, url, source_vault_id, entry["label"])
-        group.setdefault("vaultCertificates", []).append({"certificateUrl": url})
-        added.append(url)
-        url_thumbprints.setdefault(url, entry["thumbprint"])
-    new_by_name = {}
-    for entry in wanted:
-        parsed = parse_secret_url(entry["certificate_url"])
-        new_by_name[(parsed["vault"], parsed["name"].lower())] = entry["certificate_url"]
-    for group in os_profile["secrets"]:
-        kept = []
-        for vc in group.get("vaultCertificates") or []:
-            url = vc.get("certificateUrl")
-            if url in added:
-                kept.append(vc)
-                continue
-            tp = url_thumbprints.get(url)
-            drop = False
-            if tp:
-                drop = tp in replaced and tp not in new_thumbs
-            else:
-                parsed = parse_secret_url(url)
-                if parsed:
-                    replacement = new_by_name.get((parsed["vault"], parsed["name"].lower()))
-                    drop = replacement is not None and not same_url(replacement, url)
-            if drop and any(same_url(url, e["certificate_url"]) for e in wanted):
-                drop = False
-            if drop:
-                removed.append(url)
-            else:
-                kept.append(vc)
-        group["vaultCertificates"] = kept
-    # carry isBootstrapCertificate over from a replaced version of the same secret
-    for group in os_profile["secrets"]:
-        for vc in group.get("vaultCertificates") or []:
-            if vc.get("certificateUrl") in added:
-                parsed = parse_secret_url(vc["certificateUrl"])
-                for old in _all_vcs(props.get("osProfile") or {}):
-                    po = parse_secret_url(old.get("certificateUrl"))
-                    if (
-                        po
-                        and parsed
-                        and (po["vault"], po["name"].lower()) == (parsed["vault"], parsed["name"].lower())
-                        and "isBootstrapCertificate" in old
-                    ):
-                        vc["isBootstrapCertificate"] = old["isBootstrapCertificate"]
+    added = _add_new_urls(os_profile, wanted, source_vault_id, url_thumbprints)
+    removed = _drop_replaced_urls(os_profile, wanted, added, url_thumbprints, replaced, new_thumbs)
+    _carry_bootstrap_flags(os_profile, added, props.get("osProfile") or {})
     os_profile["secrets"] = [g for g in os_profile["secrets"] if g.get("vaultCertificates")]
     changed = new_cscfg != cscfg or bool(added) or bool(removed)
     return {
@@ -397,7 +457,10 @@ def _group_for(os_profile: dict, url: str, source_vault_id: str | None, label: s
 def missing_thumbprints(configuration: str, url_thumbprints: dict) -> list[str]:
     """``["<role>|<thumbprint>", ...]`` for .cscfg thumbprints with no certificate among ``url_thumbprints`` values.
 
-    The local version of the service's ``CertificateThumbprintsNotFound`` check (research facts section 4.5).
+    The local version of the service's ``CertificateThumbprintsNotFound`` check: the update fails when a .cscfg
+    thumbprint has no certificate in ``osProfile.secrets`` (the error text is quoted in Microsoft's "Update or change
+    the certificate used in Azure Cloud Services (extended support)", PowerShell tab; see also
+    docs/docsite/rst/rotation.rst, "Safety rules").
     """
     known = {normalize_thumbprint(v) for v in url_thumbprints.values() if v}
     return ["%s|%s" % (c["role"], c["thumbprint"]) for c in parse_certificates(configuration) if c["thumbprint"] not in known]

@@ -134,6 +134,55 @@ def _ensure_live(client: KeyVaultClient, kind: str, name: str, recover: bool, ch
     return client.recover(kind, name, timeout=timeout), True
 
 
+def _current_or_recovered(client: KeyVaultClient, kind: str, name: str, recover: bool, check_mode: bool, timeout: float):
+    """The current certificate/secret bundle, else the soft-deleted one per :func:`_ensure_live`: (bundle, recovered)."""
+    get = client.get_certificate if kind == "certificate" else client.get_secret
+    current = get(name)
+    recovered = False
+    if current is None:
+        current, recovered = _ensure_live(client, kind, name, recover, check_mode, timeout)
+    return current, recovered
+
+
+def _outcome(key: str, changed: bool, obj: dict, recovered: bool, before: dict, after: dict) -> dict:
+    """A plan's result: ``{changed, <key>: obj, recovered, diff: {before, after}}``."""
+    return {"changed": changed, key: obj, "recovered": recovered, "diff": {"before": before, "after": after}}
+
+
+def _reject_deleted(exc: ConflictError, kind: str, name: str) -> None:
+    """Inside ``except ConflictError``: raise ConfigError when Key Vault refused because ``name`` is soft-deleted."""
+    if is_deleted_but_recoverable(exc):
+        raise ConfigError(_deleted_message(kind, name, None), error_code=DELETED_BUT_RECOVERABLE) from None
+
+
+def _certificate_unchanged(
+    client: KeyVaultClient, name: str, before: dict, before_short: dict, tags, recovered: bool, check_mode: bool
+) -> dict:
+    """The plan when the current version already has the thumbprint: update the tags if they differ, else nothing."""
+    if tags is not None and dict(tags) != before.get("tags"):
+        result = before if check_mode else certificate_result(client.update_certificate(name, before["version"], tags=tags))
+        result = dict(result, tags=dict(tags))
+        return _outcome("certificate", True, result, recovered, before_short, dict(before_short, tags=dict(tags)))
+    return _outcome("certificate", recovered, before, recovered, before_short, before_short)
+
+
+def _import_certificate(client: KeyVaultClient, name: str, bundle, raw_pfx: bytes | None, password, tags, before: dict):
+    """Import a new version: the PFX as given, else PEM (certificate and key). Returns the CertificateBundle."""
+    from .._certs import pem_for_import
+
+    if raw_pfx is not None:
+        value, ctype = base64.b64encode(raw_pfx).decode("ascii"), "application/x-pkcs12"
+    else:
+        value, ctype, password = pem_for_import(bundle), "application/x-pem-file", None
+    try:
+        return client.import_certificate(
+            name, value, password=password, content_type=ctype, tags=tags if tags is not None else (before.get("tags") or None)
+        )
+    except ConflictError as exc:
+        _reject_deleted(exc, "Certificate", name)
+        raise
+
+
 def plan_certificate(
     client: KeyVaultClient,
     name: str,
@@ -150,12 +199,9 @@ def plan_certificate(
 
     Returns ``{changed, certificate (certificate_result or local facts in check mode), diff, recovered}``.
     """
-    from .._certs import certificate_facts, pem_for_import
+    from .._certs import certificate_facts
 
-    current = client.get_certificate(name)
-    recovered = False
-    if current is None:
-        current, recovered = _ensure_live(client, "certificate", name, recover, check_mode, recover_timeout)
+    current, recovered = _current_or_recovered(client, "certificate", name, recover, check_mode, recover_timeout)
     before = certificate_result(current) if current else {}
     local = certificate_facts(bundle.certificate)
     before_short = {k: before.get(k) for k in ("thumbprint", "version", "tags")} if before else {}
@@ -164,52 +210,14 @@ def plan_certificate(
         and before.get("thumbprint") == local["thumbprint"]
         and not (recovered and check_mode and "cer" not in (current or {}))
     ):
-        if tags is not None and dict(tags) != before.get("tags"):
-            result = before if check_mode else certificate_result(client.update_certificate(name, before["version"], tags=tags))
-            result = dict(result, tags=dict(tags))
-            return {
-                "changed": True,
-                "certificate": result,
-                "recovered": recovered,
-                "diff": {"before": before_short, "after": dict(before_short, tags=dict(tags))},
-            }
-        return {
-            "changed": recovered,
-            "certificate": before,
-            "recovered": recovered,
-            "diff": {"before": before_short, "after": before_short},
-        }
+        return _certificate_unchanged(client, name, before, before_short, tags, recovered, check_mode)
     if check_mode:
         after = dict(local, version=None, id=None, secret_id=None, tags=dict(tags or {}))
-        return {
-            "changed": True,
-            "certificate": after,
-            "recovered": recovered,
-            "diff": {
-                "before": before_short,
-                "after": {"thumbprint": local["thumbprint"], "version": "(new)", "tags": after["tags"]},
-            },
-        }
-    if raw_pfx is not None:
-        value, ctype = base64.b64encode(raw_pfx).decode("ascii"), "application/x-pkcs12"
-    else:
-        value, ctype, password = pem_for_import(bundle), "application/x-pem-file", None
-    try:
-        created = client.import_certificate(
-            name, value, password=password, content_type=ctype, tags=tags if tags is not None else (before.get("tags") or None)
-        )
-    except ConflictError as exc:
-        if is_deleted_but_recoverable(exc):
-            raise ConfigError(_deleted_message("Certificate", name, None), error_code=DELETED_BUT_RECOVERABLE) from None
-        raise
-    result = certificate_result(created)
+        after_short = {"thumbprint": local["thumbprint"], "version": "(new)", "tags": after["tags"]}
+        return _outcome("certificate", True, after, recovered, before_short, after_short)
+    result = certificate_result(_import_certificate(client, name, bundle, raw_pfx, password, tags, before))
     after_short = {k: result.get(k) for k in ("thumbprint", "version", "tags")}
-    return {
-        "changed": True,
-        "certificate": result,
-        "recovered": recovered,
-        "diff": {"before": before_short, "after": after_short},
-    }
+    return _outcome("certificate", True, result, recovered, before_short, after_short)
 
 
 def plan_absent(client: KeyVaultClient, kind: str, name: str, *, purge=False, check_mode=False, timeout=60) -> dict:
@@ -252,6 +260,50 @@ def _short(r: dict) -> dict:
     return {"version": r.get("version"), "content_type": r.get("content_type"), "tags": r.get("tags")} if r else {}
 
 
+def _secret_holds_value(
+    client: KeyVaultClient, name: str, value: str, digest: str, before: dict, compare: str, skip_read: bool, register
+) -> bool:
+    """Whether the current version (``before``) already holds ``value``.
+
+    Compares the digest tag with ``compare=digest`` when the tag is there; otherwise reads the value (handed to
+    ``register``), unless ``skip_read`` (a recovery that check mode did not perform).
+    """
+    if not before:
+        return False
+    tag = (before.get("tags") or {}).get(DIGEST_TAG)
+    if compare == "digest" and tag:
+        return hmac.compare_digest(str(tag), digest)
+    if skip_read:
+        return False
+    current_full = client.get_secret(name, with_value=True) or {}
+    if register and current_full.get("value"):
+        register(current_full["value"])
+    return hmac.compare_digest(str(current_full.get("value", "")).encode("utf-8"), value.encode("utf-8"))
+
+
+def _secret_unchanged(
+    client: KeyVaultClient, name: str, before: dict, want_tags: dict, content_type, recovered: bool, check_mode: bool
+) -> dict:
+    """The plan when the current version holds the value: update tags and content type if they differ."""
+    if want_tags != before.get("tags") or (content_type or None) != before.get("content_type"):
+        result = (
+            dict(before, tags=want_tags, content_type=content_type)
+            if check_mode
+            else secret_result(client.update_secret(name, before["version"], tags=want_tags, content_type=content_type or ""))
+        )
+        return _outcome("secret", True, result, recovered, _short(before), _short(result))
+    return _outcome("secret", recovered, before, recovered, _short(before), _short(before))
+
+
+def _set_secret(client: KeyVaultClient, name: str, value: str, content_type, tags: dict) -> dict:
+    """Set a new version of secret ``name``; ConfigError when the name is soft-deleted. Returns the SecretBundle."""
+    try:
+        return client.set_secret(name, value, content_type=content_type, tags=tags)
+    except ConflictError as exc:
+        _reject_deleted(exc, "Secret", name)
+        raise
+
+
 def plan_secret(
     client: KeyVaultClient,
     name: str,
@@ -273,66 +325,67 @@ def plan_secret(
     missing; ``compare=value`` always reads the current value (needs the 'get' permission). A value read is passed to
     ``register`` (mark it secret) and never returned. Returns ``{changed, secret (secret_result), diff, recovered}``.
     """
-    current = client.get_secret(name)
-    recovered = False
-    if current is None:
-        current, recovered = _ensure_live(client, "secret", name, recover, check_mode, recover_timeout)
+    current, recovered = _current_or_recovered(client, "secret", name, recover, check_mode, recover_timeout)
     digest = value_digest(client.vault_url, name, digest_message, digest_key)
     before = secret_result(current) if current else {}
     user_tags = dict(tags) if tags is not None else {k: v for k, v in (before.get("tags") or {}).items() if k != DIGEST_TAG}
     want_tags = dict(user_tags, **({DIGEST_TAG: digest} if compare == "digest" else {}))
-    same_value = False
-    if before:
-        tag = (before.get("tags") or {}).get(DIGEST_TAG)
-        if compare == "digest" and tag:
-            same_value = hmac.compare_digest(str(tag), digest)
-        elif not (recovered and check_mode):
-            current_full = client.get_secret(name, with_value=True) or {}
-            if register and current_full.get("value"):
-                register(current_full["value"])
-            same_value = hmac.compare_digest(str(current_full.get("value", "")).encode("utf-8"), value.encode("utf-8"))
+    same_value = _secret_holds_value(client, name, value, digest, before, compare, recovered and check_mode, register)
     if same_value and compare == "value" and DIGEST_TAG in (before.get("tags") or {}):
         want_tags[DIGEST_TAG] = before["tags"][DIGEST_TAG]  # still true for the unchanged value
     if same_value:
-        if want_tags != before.get("tags") or (content_type or None) != before.get("content_type"):
-            result = (
-                dict(before, tags=want_tags, content_type=content_type)
-                if check_mode
-                else secret_result(client.update_secret(name, before["version"], tags=want_tags, content_type=content_type or ""))
-            )
-            return {
-                "changed": True,
-                "secret": result,
-                "recovered": recovered,
-                "diff": {"before": _short(before), "after": _short(result)},
-            }
-        return {
-            "changed": recovered,
-            "secret": before,
-            "recovered": recovered,
-            "diff": {"before": _short(before), "after": _short(before)},
-        }
+        return _secret_unchanged(client, name, before, want_tags, content_type, recovered, check_mode)
     if check_mode:
         after = {"id": None, "version": "(new)", "content_type": content_type, "tags": want_tags, "enabled": True}
-        return {
-            "changed": True,
-            "secret": after,
-            "recovered": recovered,
-            "diff": {"before": _short(before), "after": _short(after)},
-        }
-    try:
-        created = client.set_secret(name, value, content_type=content_type, tags=want_tags)
-    except ConflictError as exc:
-        if is_deleted_but_recoverable(exc):
-            raise ConfigError(_deleted_message("Secret", name, None), error_code=DELETED_BUT_RECOVERABLE) from None
-        raise
-    result = secret_result(created)
-    return {
-        "changed": True,
-        "secret": result,
-        "recovered": recovered,
-        "diff": {"before": _short(before), "after": _short(result)},
-    }
+        return _outcome("secret", True, after, recovered, _short(before), _short(after))
+    result = secret_result(_set_secret(client, name, value, content_type, want_tags))
+    return _outcome("secret", True, result, recovered, _short(before), _short(result))
+
+
+def _source_bytes(path: str | None, content) -> bytes:
+    """The certificate as given: the file's bytes, or the inline content (UTF-8 when text)."""
+    if path:
+        with open(path, "rb") as fh:
+            return fh.read()
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
+def _secret_digest_message(fmt: str, source: bytes, password: str | None, legacy_pfx: bool) -> str:
+    """The idempotency digest message of a certificate secret: format, source SHA-256, password, legacy_pfx."""
+    return json.dumps(
+        {
+            "format": fmt,
+            "source_sha256": hashlib.sha256(source).hexdigest(),
+            "password": password or "",
+            "legacy_pfx": legacy_pfx,
+        },
+        sort_keys=True,
+    )
+
+
+def _compute_pfx(bundle, raw: bytes | None, fmt: str, password: str | None, legacy_pfx: bool, option: str) -> bytes:
+    """The PFX bytes of the secret: ``raw`` (the PFX as given), or a 3DES/SHA-1 PFX exported from ``bundle`` when the
+    input is PEM/DER or, for ``cloud_service_json``, an AES-256 PFX that Cloud Services would reject.
+
+    Raises CertificateError for an AES-256 PFX without ``legacy_pfx``, or when a PFX must be built without a password.
+    """
+    from .._certs import cloud_services_pfx_problem, export_pfx, is_aes_pfx
+
+    if raw is None or (fmt == "cloud_service_json" and is_aes_pfx(bundle)):
+        if raw is not None and not legacy_pfx:
+            from .._errors import CertificateError
+
+            raise CertificateError(
+                cloud_services_pfx_problem(bundle) + ", or set legacy_pfx: true to let the module re-encrypt it"
+            )
+        if not password:
+            from .._errors import CertificateError
+
+            raise CertificateError(
+                "%s: a PFX is built from this PEM for format %s; give certificate_password to protect it" % (option, fmt)
+            )
+        raw = export_pfx(bundle, password, legacy=True)
+    return raw
 
 
 def certificate_secret(params: dict, warn=None) -> tuple[str, str, str, dict]:
@@ -342,17 +395,7 @@ def certificate_secret(params: dict, warn=None) -> tuple[str, str, str, dict]:
     certificate. The digest message covers the source bytes, the password and the format (not the output, which is
     re-encrypted with a random salt when ``legacy_pfx`` applies), so re-runs stay idempotent. Raises CertificateError.
     """
-    from .._certs import (
-        certificates_pem,
-        check_bundle,
-        cloud_services_pfx_problem,
-        export_pfx,
-        is_aes_pfx,
-        load_bundle,
-        pem_for_import,
-        pfx_bytes,
-        role_of,
-    )
+    from .._certs import certificates_pem, check_bundle, load_bundle, pem_for_import, pfx_bytes, role_of
 
     path, content, password, fmt = (
         params.get("certificate_path"),
@@ -366,38 +409,13 @@ def certificate_secret(params: dict, warn=None) -> tuple[str, str, str, dict]:
         if warn:
             warn(warning)
     raw = pfx_bytes(path, content, option=option) if bundle.format == "pfx" else None
-    if path:
-        with open(path, "rb") as fh:
-            source = fh.read()
-    else:
-        source = content.encode("utf-8") if isinstance(content, str) else content
+    source = _source_bytes(path, content)
     extra = {"thumbprint": bundle.thumbprint, "role": role_of(bundle.certificate)}
-    message = json.dumps(
-        {
-            "format": fmt,
-            "source_sha256": hashlib.sha256(source).hexdigest(),
-            "password": password or "",
-            "legacy_pfx": bool(params.get("legacy_pfx")),
-        },
-        sort_keys=True,
-    )
+    message = _secret_digest_message(fmt, source, password, bool(params.get("legacy_pfx")))
     if fmt == "pem":
         value = pem_for_import(bundle) if bundle.key is not None else certificates_pem(bundle)
         return value, message, params.get("content_type") or "application/x-pem-file", extra
-    if raw is None or (fmt == "cloud_service_json" and is_aes_pfx(bundle)):
-        if raw is not None and not params.get("legacy_pfx"):
-            from .._errors import CertificateError
-
-            raise CertificateError(
-                cloud_services_pfx_problem(bundle) + ", or set legacy_pfx: true to let the module re-encrypt it"
-            )
-        if not password:
-            from .._errors import CertificateError
-
-            raise CertificateError(
-                "%s: a PFX is built from this PEM for format %s; give certificate_password to protect it" % (option, fmt)
-            )
-        raw = export_pfx(bundle, password, legacy=True)
+    raw = _compute_pfx(bundle, raw, fmt, password, bool(params.get("legacy_pfx")), option)
     if fmt == "pfx_base64":
         return base64.b64encode(raw).decode("ascii"), message, params.get("content_type") or "application/x-pkcs12", extra
     return cloud_service_secret(raw, password), message, params.get("content_type") or "application/json", extra

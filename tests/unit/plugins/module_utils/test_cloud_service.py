@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of the pure Cloud Service rotation plan (plugins/module_utils/_cloud_service.py)."""
+"""Unit tests of the pure Cloud Service rotation plan (plugins/module_utils/_plans/cloud_service.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.signet.azure.plugins.module_utils._clients.cloud_service import parse_secret_url
+from ansible_collections.signet.azure.plugins.module_utils._plans import cloud_service as cs
 from ansible_collections.signet.azure.plugins.module_utils._plans.cloud_service import (
     diff_text,
     full_body,
@@ -282,3 +283,35 @@ def test_diff_shows_cscfg_and_urls():
     assert NEW_LEAF in diff["after"] and NEW_LEAF not in diff["before"]
     assert "  - %s" % NEW_LEAF_URL in diff["after"] and "  - %s" % OLD_LEAF_URL in diff["before"]
     assert "\r" not in diff["after"]
+
+
+def test_one_certificate_given_two_thumbprints_is_a_config_error():
+    certs = [
+        {"name": "root", "thumbprint": NEW_ROOT, "certificate_url": NEW_ROOT_URL},
+        {"old_thumbprint": OLD_ROOT, "roles": ["WorkerRole1"], "thumbprint": NEW_LEAF, "certificate_url": NEW_LEAF_URL},
+    ]
+    with pytest.raises(ConfigError, match=r"certificates\[1\]: Certificate 'root' in role WorkerRole1 is given two"):
+        plan_rotation(resource(), certs, VAULT_ID, THUMBS)
+
+
+def test_is_replaced_by_thumbprint_or_by_a_newer_version_of_the_same_secret():
+    new_by_name = {("contosokv", "leaf"): NEW_LEAF_URL}
+    # a known thumbprint decides: replaced and no longer in the .cscfg
+    assert cs._is_replaced(OLD_LEAF_URL, {OLD_LEAF_URL: OLD_LEAF}, {OLD_LEAF}, {NEW_LEAF}, {}) is True
+    assert cs._is_replaced(OLD_LEAF_URL, {OLD_LEAF_URL: OLD_LEAF}, {OLD_LEAF}, {OLD_LEAF}, new_by_name) is False
+    assert cs._is_replaced(OLD_LEAF_URL, {OLD_LEAF_URL: OLD_LEAF}, set(), {NEW_LEAF}, new_by_name) is False
+    # without one: another version of the same secret name replaces it
+    assert cs._is_replaced(OLD_LEAF_URL, {}, set(), set(), new_by_name) is True
+    assert cs._is_replaced(OLD_ROOT_URL, {}, set(), set(), new_by_name) is False
+    assert cs._is_replaced(NEW_LEAF_URL.upper().replace("HTTPS", "https"), {}, set(), set(), new_by_name) is False
+    assert cs._is_replaced("not a url", {}, set(), set(), new_by_name) is False
+
+
+def test_bootstrap_flag_follows_the_secret_to_its_new_version():
+    old = {"secrets": [{"vaultCertificates": [{"certificateUrl": OLD_LEAF_URL, "isBootstrapCertificate": False}]}]}
+    new = {"secrets": [{"vaultCertificates": [{"certificateUrl": NEW_LEAF_URL}, {"certificateUrl": NEW_ROOT_URL}]}]}
+    cs._carry_bootstrap_flags(new, [NEW_LEAF_URL, NEW_ROOT_URL], old)
+    assert new["secrets"][0]["vaultCertificates"] == [
+        {"certificateUrl": NEW_LEAF_URL, "isBootstrapCertificate": False},
+        {"certificateUrl": NEW_ROOT_URL},
+    ]
