@@ -12,7 +12,7 @@ import re
 import traceback
 from urllib.parse import unquote
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ._argspec import ArgSpec, connection_spec
 from ._errors import AzureRestError, ConfigError
@@ -65,10 +65,11 @@ class AzureRestModule(AnsibleModule):
                 self._register_embedded_secrets(item)
 
     def _check_requests(self) -> None:
-        from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+        from ._deps import missing_library_message
+        from ._transport import HAS_REQUESTS
 
         if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+            self.fail_json(msg=missing_library_message("requests", "requests", "by every module of signet.azure"))
 
     # -- transports and clients ----------------------------------------------------------------------------------
     def transport(self, auth=None, **overrides):

@@ -33,6 +33,7 @@ LAYERS = (
             "module_utils._argspec",
             "module_utils._localfile",
             "module_utils._defaults",
+            "module_utils._deps",
         ),
     ),
     ("settings", ("module_utils._settings",)),

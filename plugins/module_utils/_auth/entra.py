@@ -32,6 +32,7 @@ from collections.abc import Callable
 
 from .._clouds import CLOUDS, cloud_name
 from .._defaults import TIMEOUT
+from .._deps import require
 from .._errors import AuthenticationError, ConfigError, TransportError
 from .._retry import RetryPolicy
 from .._settings.entra import cloud_endpoints, credential_kind
@@ -415,7 +416,7 @@ class EntraAuth(AuthScheme):
         return {"client_assertion": self._read_federated_token}
 
     def _app(self):
-        import msal
+        msal = require("msal", reason="for Entra ID sign-in")
 
         key = self._cache_key()[:4]
         with _LOCK:
@@ -445,7 +446,7 @@ class EntraAuth(AuthScheme):
     def _acquire_confidential(self) -> dict:
         import requests
 
-        from msal.exceptions import MsalError
+        MsalError = require("msal.exceptions", "msal", "for Entra ID sign-in").MsalError
 
         try:
             app = self._app()
@@ -461,7 +462,7 @@ class EntraAuth(AuthScheme):
             ) from None
 
     def _acquire_managed_identity(self) -> dict:
-        import msal
+        msal = require("msal", reason="for Entra ID sign-in")
         import requests
 
         value = str(self.managed_identity).strip()
