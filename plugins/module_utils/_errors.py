@@ -36,6 +36,8 @@ class AzureRestError(Exception):
         self.url = url
         self.body = body[:BODY_EXCERPT] if body else body
         self.details = details or {}
+        #: seconds the service asked to wait (Retry-After), when the error came from a response that said so
+        self.retry_after = None
 
     def to_result(self) -> dict:
         """Structured fields for ``fail_json`` (``None`` values dropped)."""

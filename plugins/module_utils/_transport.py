@@ -320,7 +320,7 @@ class Transport:
                 msg += "\n" + extra_msg
             details.update(extra)
         cls = error_class_for(resp.status_code)
-        return cls(
+        error = cls(
             self.redactor.redact(msg),
             status=resp.status_code,
             error_code=code,
@@ -331,3 +331,5 @@ class Transport:
             body=self.redactor.redact(text) if text else None,
             details=self.redactor.redact(details),
         )
+        error.retry_after = parse_retry_after(resp.headers)  # for callers that re-send themselves (ARM PUT)
+        return error

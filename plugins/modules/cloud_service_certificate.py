@@ -189,12 +189,16 @@ removed_urls:
   elements: str
   sample: ["https://contosokv.vault.azure.net/secrets/server/fedcba9876543210fedcba9876543210"]
 backup:
-  description: The C(.cscfg) and C(osProfile.secrets) before the change (no secrets), to roll back.
-  returned: always
+  description:
+    - The C(.cscfg) and C(osProfile.secrets) before the change (no secrets), to roll back.
+    - Not returned when the task failed before anything was changed.
+  returned: success, or when the update failed after it was sent
   type: dict
   sample: {"configuration": "<ServiceConfiguration ...>", "secrets": [{"source_vault_id": "/subscriptions/...", "certificates": []}]}
 cloud_service:
-  description: The cloud service after the update (as read back), or as read when nothing changed or in check mode.
+  description:
+    - The cloud service after the update (as read back), or as read when nothing changed or in check mode.
+    - When the task fails, only its C(id), C(name) and C(properties.provisioningState).
   returned: always
   type: dict
   sample: {"name": "contoso-cs", "properties": {"provisioningState": "Succeeded"}}
@@ -218,6 +222,21 @@ CERT_OPTIONS = dict(
     certificate_url=dict(type="str", required=True),
     roles=dict(type="list", elements="str"),
 )
+
+
+def failure_result(result: dict, changed: bool) -> dict:
+    """What helps after a failure: the planned changes, the operation, the service's name and state, and the backup
+    only when the service may have been changed (never the whole service body beside its backup: the .cscfg twice)."""
+    service = result.get("cloud_service") or {}
+    out = dict(result, changed=changed)
+    out["cloud_service"] = {
+        "id": service.get("id"),
+        "name": service.get("name"),
+        "properties": {"provisioningState": (service.get("properties") or {}).get("provisioningState")},
+    }
+    if not changed:
+        out.pop("backup", None)
+    return out
 
 
 def main():
@@ -259,10 +278,11 @@ def main():
                 applied = plans.apply(client, resource_id, plan, p["body"], p["wait"], p["wait_timeout"])
                 result.update(cloud_service=applied["cloud_service"], operation=applied["operation"])
     except OperationFailedError as e:
-        module.fail_from_error(e, **dict(result, changed=True))
+        # the service may hold the update, or be half way: keep the backup to roll back, summarise the service
+        module.fail_from_error(e, **failure_result(result, changed=True))
     except AzureRestError as e:
-        result["changed"] = False
-        module.fail_from_error(e, **result)
+        # nothing was changed: no backup needed, and the service body would only repeat the .cscfg
+        module.fail_from_error(e, **failure_result(result, changed=False))
     module.exit_json(**result)
 
 

@@ -147,6 +147,10 @@ def test_cloud_service_put_never_repeated(arm, cid, faults, max_puts, expect):
     if expect == "fail":
         assert outcome == "fail" and "RelLroFailed" in msg, "%s: expected a failure quoting the LRO error: %s" % (cid, msg)
         assert result.get("changed") is True, "%s: a failed LRO may have applied something: changed must be true" % cid
+        # what helps: the backup to roll back, the service's state; never the whole body beside its backup
+        assert result["backup"]["configuration"], "%s: a failure after the PUT must return the backup" % cid
+        assert set(result["cloud_service"]) == {"id", "name", "properties"}, result["cloud_service"]
+        assert "configuration" not in str(result["cloud_service"])
     if outcome == "fail":
         assert msg, "a failure without a message"
     tps, state = _server_thumbprints(twin)

@@ -105,20 +105,15 @@ class ArmClient:
                 if not ambiguous or attempt >= retries:
                     raise
                 attempt += 1
-                # A PUT that timed out or lost its connection may still be in flight and be accepted a moment later:
-                # re-read with a short backoff before sending it again. A 5xx/429 answer was not an acceptance.
-                rereads = 4 if isinstance(exc, TransportError) else 1
-                for n in range(rereads):
-                    if n:
-                        self.sleep(2.0 ** (n - 1))
-                    current = self.get(resource_id, action="re-read %s after a failed update" % resource_id)
-                    if started is not None and started(current["body"]):
-                        if on_accepted:
-                            on_accepted({"poll_url": self.url(resource_id), "recovered": True})
-                        if not wait:
-                            return current["body"]
-                        return self._poll_resource(resource_id, self.clock() + wait_timeout, wait_timeout)
-                self.sleep(RetryPolicy().delay(attempt))
+                recovered = self._reread_after_ambiguous_put(resource_id, exc, started)
+                if recovered is not None:
+                    if on_accepted:
+                        on_accepted({"poll_url": self.url(resource_id), "recovered": True})
+                    if not wait:
+                        return recovered
+                    return self._poll_resource(resource_id, self.clock() + wait_timeout, wait_timeout)
+                hinted = getattr(exc, "retry_after", None)
+                self.sleep(min(hinted, 60.0) if hinted is not None else RetryPolicy().delay(attempt))
                 continue
             finally:
                 self.transport.retries = saved
@@ -128,6 +123,19 @@ class ArmClient:
         if not wait:
             return json_of(resp, "read the operation status")
         return self.wait(resp, resource_id, wait_timeout)
+
+    def _reread_after_ambiguous_put(self, resource_id: str, exc, started) -> dict | None:
+        """A PUT that timed out or lost its connection may still be in flight and be accepted a moment later:
+        re-read with a short backoff before sending it again (a 5xx/429 answer was not an acceptance, one re-read).
+        Returns the resource body when it already shows this update, else None."""
+        rereads = 4 if isinstance(exc, TransportError) else 1
+        for n in range(rereads):
+            if n:
+                self.sleep(2.0 ** (n - 1))
+            current = self.get(resource_id, action="re-read %s after a failed update" % resource_id)
+            if started is not None and started(current["body"]):
+                return current["body"]
+        return None
 
     # -- LRO -----------------------------------------------------------------------------------------------------
     def _check_url(self, url: str) -> str:

@@ -315,3 +315,25 @@ def test_bootstrap_flag_follows_the_secret_to_its_new_version():
         {"certificateUrl": NEW_LEAF_URL, "isBootstrapCertificate": False},
         {"certificateUrl": NEW_ROOT_URL},
     ]
+
+
+def test_failure_result_keeps_what_helps():
+    from ansible_collections.signet.azure.plugins.modules.cloud_service_certificate import failure_result
+
+    service = {
+        "id": "/subscriptions/s/x",
+        "name": "cs",
+        "properties": {"provisioningState": "Failed", "configuration": "<cscfg/>"},
+    }
+    result = {
+        "changed": False,
+        "changes": [{"name": "server"}],
+        "backup": {"configuration": "<cscfg/>"},
+        "cloud_service": service,
+    }
+    before = failure_result(result, changed=False)
+    assert "backup" not in before and before["changes"] == [{"name": "server"}]
+    assert before["cloud_service"] == {"id": "/subscriptions/s/x", "name": "cs", "properties": {"provisioningState": "Failed"}}
+    after = failure_result(result, changed=True)
+    assert after["changed"] is True and after["backup"] == {"configuration": "<cscfg/>"}
+    assert "configuration" not in str(after["cloud_service"])
