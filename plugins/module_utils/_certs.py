@@ -25,6 +25,7 @@ try:
 except ImportError:  # pragma: no cover
     HAS_CRYPTOGRAPHY = False
 
+from ._deps import MissingLibraryError, missing_library_message
 from ._errors import CertificateError, ConfigError
 
 MIN_RSA_BITS = 2048
@@ -83,7 +84,7 @@ class CertBundle:
 
 def _require_crypto():
     if not HAS_CRYPTOGRAPHY:
-        raise ConfigError("the Python library 'cryptography' is required: pip install cryptography")
+        raise MissingLibraryError(missing_library_message("cryptography", "cryptography", "to load certificates and keys"))
 
 
 def _not_after(cert):
@@ -102,19 +103,6 @@ def x5t(cert) -> str:
     """base64url (no padding) of the SHA-1 thumbprint, as Key Vault and JWT headers give it."""
     digest = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).digest()  # noqa: S324
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def x5t_s256(cert) -> str:
-    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def normalize_thumbprint(value: str) -> str:
-    """Upper-case hex with spaces, colons and invisible marks (U+200E etc.) removed; ConfigError if not 40 hex."""
-    cleaned = "".join(ch for ch in str(value) if ch.isalnum()).upper()
-    if len(cleaned) != 40 or any(ch not in "0123456789ABCDEF" for ch in cleaned):
-        raise ConfigError("thumbprint %r is not 40 hexadecimal characters (a SHA-1 thumbprint)" % value)
-    return cleaned
 
 
 def pfx_algorithms(data: bytes) -> set:

@@ -28,7 +28,6 @@ import xml.etree.ElementTree as ET
 from .._clients.cloud_service import BUSY_MESSAGE, parse_secret_url
 from .._errors import AzureRestError, CertificateError, ConfigError, IntegrityError, NotFoundError
 
-CSCFG_NS = "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration"
 
 #: Read-only fields of a CloudService (cloudService.json 2024-11-04), removed from a ``body: full`` PUT.
 READ_ONLY_TOP = ("id", "name", "type", "etag", "systemData")
@@ -44,7 +43,7 @@ _ATTR = re.compile(r"([\w.:-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 def normalize_thumbprint(value) -> str:
     """Upper-case hex with spaces, colons and invisible marks removed (``""`` for a missing value).
 
-    Unlike ``_certs.normalize_thumbprint`` this does not insist on 40 characters: it is used to *compare* what a
+    It does not insist on 40 characters: it is used to *compare* what a
     .cscfg holds, which may be wrong.
     """
     return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()
