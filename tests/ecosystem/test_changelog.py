@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Changelog: antsibull-changelog lint on the fragments and changelog.yaml, and a release dry run in a copy that
-turns every fragment into CHANGELOG.rst and lists every module as new in 1.0.0."""
+"""Changelog: antsibull-changelog lint on the fragments and changelog.yaml; the galaxy.yml version is released (with
+CHANGELOG.rst); a dry run releases the next version in a copy, turning every pending fragment into CHANGELOG.rst, and
+every module is listed as new in exactly one release."""
 
 from __future__ import annotations
 
@@ -44,17 +45,46 @@ def test_lint_rejects_a_bad_fragment(tmp_path):
     assert proc.returncode != 0 and "invalid section" in proc.stdout
 
 
+def released() -> dict:
+    return yaml.safe_load((REPO / "changelogs" / "changelog.yaml").read_text())["releases"] or {}
+
+
+def next_version(version: str) -> str:
+    major, minor, dummy = (int(part) for part in version.split("."))
+    return "%d.%d.0" % (major, minor + 1)
+
+
+def test_galaxy_version_is_released():
+    """galaxy.yml names a version that changelog.yaml has released, and CHANGELOG.rst is generated from it."""
+    version = str(galaxy_info()["version"])
+    releases = released()
+    assert version in releases, "galaxy.yml says %s; changelogs/changelog.yaml has %s" % (version, sorted(releases))
+    assert releases[version].get("release_date"), version
+    assert "\nv%s\n" % version in (REPO / "CHANGELOG.rst").read_text()
+
+
+def test_released_fragments_are_gone():
+    """A fragment that is part of a release was removed by `antsibull-changelog release` (keep_fragments: false)."""
+    present = {p.name for p in (REPO / "changelogs" / "fragments").glob("*.y*ml")}
+    for version, release in released().items():
+        assert not present & set(release.get("fragments", [])), (version, present & set(release.get("fragments", [])))
+
+
 def test_release_dry_run(tmp_path):
-    """`antsibull-changelog release` on a copy: fragments become CHANGELOG.rst, modules are listed as new."""
+    """`antsibull-changelog release` of the next version on a copy: the fragments become CHANGELOG.rst, and every
+    module is new in exactly one release."""
     root = tmp_path / "ansible_collections" / "signet" / "azure"
     root.mkdir(parents=True)
-    for name in ("galaxy.yml", "changelogs", "plugins", "meta"):
+    for name in ("galaxy.yml", "changelogs", "plugins", "meta", "roles"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / name)
-    version = str(galaxy_info()["version"])
+    version = next_version(str(galaxy_info()["version"]))
+    info = yaml.safe_load((root / "galaxy.yml").read_text())
+    info["version"] = version
+    (root / "galaxy.yml").write_text(yaml.safe_dump(info))
     env = clean_env(PATH="%s:/usr/bin:/bin" % BIN, ANSIBLE_COLLECTIONS_PATH=str(tmp_path))
     proc = run(
-        [BIN / "antsibull-changelog", "release", "--version", version, "--date", "2026-12-01"], cwd=root, env=env, timeout=300
+        [BIN / "antsibull-changelog", "release", "--version", version, "--date", "2027-01-01"], cwd=root, env=env, timeout=300
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = (root / "CHANGELOG.rst").read_text()
@@ -62,6 +92,6 @@ def test_release_dry_run(tmp_path):
     for entry in fragment_entries():
         first_line = entry.strip().splitlines()[0]
         assert first_line.split(" - ")[-1][:40] in text.replace("\n", " "), first_line
-    changes = yaml.safe_load((root / "changelogs" / "changelog.yaml").read_text())
-    new_modules = {m["name"] for m in changes["releases"][version].get("modules", [])}
-    assert new_modules == set(module_names()), set(module_names()) ^ new_modules
+    releases = yaml.safe_load((root / "changelogs" / "changelog.yaml").read_text())["releases"]
+    new_modules = [m["name"] for release in releases.values() for m in release.get("modules", [])]
+    assert sorted(new_modules) == module_names(), set(module_names()) ^ set(new_modules)
