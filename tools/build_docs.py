@@ -35,6 +35,7 @@ BIN = Path(sys.executable).parent
 COLLECTION = "signet.azure"
 # Reading order of the guides; pages not listed here follow in alphabetical order.
 GUIDE_ORDER = [
+    "install",
     "auth-overview",
     "storage",
     "batch",
