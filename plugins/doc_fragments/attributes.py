@@ -44,7 +44,10 @@ attributes:
 options: {}
 attributes:
   action_group:
-    description: Use C(group/signet.azure.batch) or C(group/signet.azure.entra) in C(module_defaults) to set defaults for this module.
+    description:
+      - Use C(group/signet.azure.batch) in C(module_defaults) for the Batch and Entra ID options of this module.
+      - It is in C(group/signet.azure.entra) too, so the Entra ID options can come from there. Put only Entra ID
+        options in that group, as its Key Vault and Cloud Service modules do not accept the Batch options.
     support: full
     membership:
       - signet.azure.batch
