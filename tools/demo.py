@@ -4,7 +4,8 @@
 Nothing is created here: this runner only starts the local servers, makes an account SAS with the collection's own
 ``_signing/sas.py``, writes build/demo-main.yml (demo.yml plus every playbooks/demo/*.yml that exists, as
 ``import_playbook`` cannot depend on a file's existence) and runs it with ansible-playbook's default (human readable)
-callback. The servers are stopped at the end, also on Ctrl-C. Exit status is ansible-playbook's.
+callback. The servers are stopped and the work directory removed at the end, also on Ctrl-C. Exit status is
+ansible-playbook's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +98,8 @@ def main() -> int:
             "azurite_connection_string": azurite.connection_string,
             "azurite_account_sas": account_sas(azurite.account, azurite.key),
             "twin": twin_info,
+            # the demo's local files live in this run's work directory (no fixed /tmp paths shared by two runs)
+            "output_dir": str(work / "output"),
         }
         main_pb = REPO / "build" / "demo-main.yml"
         parts = demo_parts()
@@ -126,7 +130,14 @@ def main() -> int:
             "-e",
             "@%s" % extra_file,
         ]
-        return subprocess.call(cmd, env=env, cwd=str(REPO))
+        rc = subprocess.call(cmd, env=env, cwd=str(REPO))
+        if rc == 0:
+            print(
+                'demo: done. The refusals above ("As expected, ...") were deliberate mistakes - a wrong key, a weak or\n'
+                "demo: key-less certificate, an unregistered certificate - each refused and explained by the module.",
+                flush=True,
+            )
+        return rc
     except KeyboardInterrupt:
         print("\ndemo: interrupted, stopping the servers")
         return 130
@@ -135,6 +146,7 @@ def main() -> int:
             twin.stop()
         if azurite is not None:
             azurite.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
