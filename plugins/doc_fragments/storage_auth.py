@@ -4,8 +4,10 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The account options alone: for plugins that sign locally with the account key (the storage_sas lookup).
-    ACCOUNT = r"""
+    # Every storage option of the modules. The account options come first: ACCOUNT (below the class) is cut from
+    # here, so their text exists once and every fragment in the class body stays a plain string, which the
+    # yamllint sanity test of ansible-core 2.16 and 2.19 requires.
+    DOCUMENTATION = r"""
 options:
   account_name:
     description:
@@ -35,15 +37,12 @@ options:
     description:
       - The Azure cloud, which selects the endpoint suffixes (C(core.windows.net), C(core.chinacloudapi.cn),
         C(core.usgovcloudapi.net)) and the Entra ID authority.
-      - Falls back to E(AZURE_CLOUD_ENVIRONMENT). Defaults to V(AzureCloud).
+      - V(AzureCloud) (or V(AzurePublicCloud), V(public)), V(AzureChinaCloud) (or V(china)), V(AzureUSGovernment)
+        (or V(AzureUSGovernmentCloud), V(usgov)), in any case, as azure.azcollection and AWX's Azure credential
+        name them.
+      - Falls back to E(AZURE_CLOUD_ENVIRONMENT); an empty variable counts as unset. Defaults to V(AzureCloud).
     type: str
-    choices: [AzureChinaCloud, AzureCloud, AzureUSGovernment]
-"""
-
-    # Every storage option of the modules: the account options plus the credential and protocol choices.
-    DOCUMENTATION = (
-        ACCOUNT
-        + r"""
+    aliases: [cloud_environment]
   sas_token:
     description:
       - A shared access signature (the query string of a SAS URL, with or without the leading C(?)).
@@ -51,17 +50,21 @@ options:
     type: str
   storage_auth:
     description:
-      - Which storage scheme signs the requests. V(auto) uses Shared Key when a key is known, else the SAS token.
+      - Which storage scheme signs the requests. V(auto) uses Shared Key when a key is known, else the SAS token,
+        else Entra ID when an Entra ID credential is given (the options of the C(signet.azure.entra_auth) fragment,
+        AWX's Azure credential through the environment, or O(auth_source)).
+      - V(entra) sends a bearer token for C(https://storage.azure.com/.default), over HTTPS only. The identity
+        needs a data-plane role such as C(Storage Blob Data Reader) or C(Storage Blob Data Contributor) on the
+        container or the account; a 403 C(AuthorizationPermissionMismatch) names the missing one.
       - V(shared_key_lite) is the older SharedKeyLite scheme (not supported by Azurite for Blob).
     type: str
     default: auto
-    choices: [auto, shared_key, shared_key_lite, sas]
+    choices: [auto, shared_key, shared_key_lite, sas, entra]
   storage_api_version:
     description: The storage service version sent as C(x-ms-version).
     type: str
     default: "2023-11-03"
 """
-    )
 
     # Overlay for lookup and other non-module plugins (the community.hashi_vault way): where each account option is
     # read from when the task does not give it. Use it after ACCOUNT or DOCUMENTATION.
@@ -83,3 +86,8 @@ options:
     env:
       - name: AZURE_CLOUD_ENVIRONMENT
 """
+
+
+# The account options alone (account_name to cloud), for plugins that sign locally with the account key (the
+# storage_sas lookup): the head of DOCUMENTATION, up to its first credential option.
+ModuleDocFragment.ACCOUNT = ModuleDocFragment.DOCUMENTATION.split("\n  sas_token:\n", maxsplit=1)[0] + "\n"
