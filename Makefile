@@ -129,16 +129,16 @@ units-2.21: venv $(VENV_NEWEST)/.stamp
 # The integration targets (tests/integration/test_targets.py) with the newest line's ansible-playbook, and its Python
 # as module interpreter: the runner honours SIGNET_ANSIBLE_VENV (tests/helpers/playbook.py).
 integration-2.21: venv $(VENV_NEWEST)/.stamp
-	SIGNET_ANSIBLE_VENV=$(VENV_NEWEST) $(BIN)/pytest -q -n 2 tests/integration/test_targets.py $(PYTEST_ARGS)
+	SIGNET_ANSIBLE_VENV=$(VENV_NEWEST) $(BIN)/pytest -q -p no:cacheprovider -n 2 tests/integration/test_targets.py $(PYTEST_ARGS)
 
 ecosystem: venv
 	$(BIN)/pytest -q tests/ecosystem $(PYTEST_ARGS)
 
-# `make test`: venvs (cached under build/), ruff, then two lanes side by side: the pytest suite (2 workers) and the
-# ansible-core matrix (sanity, units, integration targets on the newest line; sanity subsets of the older lines).
-# Each stage prints its wall time, and the table of all of them comes at the end.
-test: venv
-	@rm -f build/stage-times.txt
+# `make test`: venvs (built on first use, cached under build/), ruff, then two lanes side by side: the pytest suite
+# (2 workers) and the ansible-core matrix (sanity, units, integration targets on the newest line; sanity subsets of
+# the older lines). Each stage prints its wall time, and the table of all of them comes at the end.
+test:
+	@mkdir -p build && rm -f build/stage-times.txt
 	@$(STAGE) venvs $(MAKE) --no-print-directory venvs
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-pytest test-matrix; rc=$$?; $(STAGE) --report; \
