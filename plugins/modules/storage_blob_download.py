@@ -17,6 +17,10 @@ description:
     instead of giving a mix of two versions.
   - Skipped (C(changed=false)) when O(dest) already has the blob's MD5. A blob without C(Content-MD5) is downloaded
     and compared; O(dest) is only replaced when it differs.
+  - A replaced O(dest) keeps its owner, group and mode, as M(ansible.builtin.copy) keeps them (only root can keep
+    another user's ownership; otherwise a warning says what changed). A new file gets mode 0666 minus the umask.
+  - Every range read must come back as the range asked for (status 206 and the matching C(Content-Range)); a server
+    or proxy that ignores C(Range) (200 with the whole blob) or answers another range fails the task, O(dest) unchanged.
 options:
   container:
     description: Name of the container.
@@ -29,10 +33,22 @@ options:
     aliases: [blob]
   dest:
     description:
-      - Local file to write. If it is an existing directory, the file gets the last segment of the blob name.
-      - The directory must exist.
+      - Local file to write. If it is an existing directory, the file gets the last segment of the blob name; a last
+        segment that cannot be a file name there (V(..), a backslash, longer than the file system allows) fails
+        before anything is read or written.
+      - The directory must exist. Unless O(follow=true), it must not be a symbolic link.
     type: path
     required: true
+  follow:
+    description:
+      - Follow symbolic links in O(dest), as O(ansible.builtin.copy#module:follow) does.
+      - V(false) refuses to write through a O(dest) directory that is a symbolic link, and replaces a O(dest) file
+        that is a symbolic link with a regular file (the file it pointed to is left alone). Links higher up in the
+        path (for example C(/var) on some systems) are not checked.
+      - V(true) writes into the directory a link points to, and replaces the file a O(dest) link points to.
+    type: bool
+    default: false
+    version_added: 1.1.0
   snapshot:
     description: Download this snapshot of the blob (its timestamp, as returned by M(signet.azure.storage_blob_snapshot)).
     type: str
@@ -56,6 +72,7 @@ options:
     default: 4
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.action_group_storage
@@ -83,6 +100,15 @@ EXAMPLES = r"""
     container: backups
     name: db/2026-12-01.dump
     dest: /restore/db.dump
+
+- name: Download into a directory that is a symbolic link to a data disk
+  signet.azure.storage_blob_download:
+    account_name: mystorage
+    account_key: "{{ storage_key }}"
+    container: backups
+    name: db/2026-12-01.dump
+    dest: /srv/restore/
+    follow: true
 
 - name: Download a snapshot into a directory, 8 parallel 8 MiB ranges
   signet.azure.storage_blob_download:
@@ -131,13 +157,14 @@ blob:
   sample: {name: db/2026-12-01.dump, properties: {content_length: 41943040, content_md5: n1LDvlZXH+Ap+f87+VY0Rg==}, metadata: {}}
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob import ensure_download
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 container=dict(type="str", required=True),
@@ -146,11 +173,12 @@ def main():
                 snapshot=dict(type="str"),
                 version_id=dict(type="str"),
                 overwrite=dict(type="str", default="different", choices=["different", "always", "never"]),
+                follow=dict(type="bool", default=False),
                 chunk_size=dict(type="int", default=4194304),
                 max_concurrency=dict(type="int", default=4),
             ),
             mutually_exclusive=[["snapshot", "version_id"]],
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(ensure_download)

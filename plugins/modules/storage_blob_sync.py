@@ -17,6 +17,21 @@ description:
     sides, so excluded files are never copied nor deleted.
   - In check mode the result lists what would be copied and deleted; with C(--diff) the target's file list
     before and after is shown.
+  - Symbolic links never take a write or an upload outside the tree. With O(direction=upload), a link is followed
+    only when it points inside O(path) (O(follow_symlinks=true) follows every link); links to elsewhere, dangling
+    links, link loops, fifos, sockets and devices are left out, listed in RV(skipped), and their blobs are never
+    deleted by O(delete_extraneous). A file replaced by a link or a special file after the directory was read fails
+    the task before it is read.
+  - With O(direction=download), no symbolic link below O(path) is followed (O(path) itself may be one; a link where
+    a blob's file belongs is replaced by a regular file), and every blob name is checked before anything is written. A name is refused when it is absolute, has an empty, V(.) or
+    V(..) segment (C(a//b), C(/a), C(a/../b)), a NUL, control character or backslash, cannot be encoded for the
+    local file system, has a segment longer than the file system allows (C(NAME_MAX), usually 255 bytes) or makes a
+    path longer than C(PATH_MAX) with a temp suffix; when it collides with another name (C(d) and C(d/x), a file and
+    a directory; on a case-insensitive file system, names equal after Unicode canonical caseless matching);
+    or when the local tree is in the way (a directory on the way is a symbolic link or a file, the target is a
+    directory, a special file, or exists under another spelling). Then the task fails listing every refused name
+    (also in C(rejected)) and nothing is written. Blob names ending in C(/) (folder markers) are ignored.
+  - Replaced local files keep their owner, group and mode (see M(signet.azure.storage_blob_download)).
 options:
   container:
     description: Name of the container (it must exist).
@@ -50,6 +65,14 @@ options:
     description: Skip paths matching any of these globs, for example V(*.tmp) or V(.git/*).
     type: list
     elements: str
+  follow_symlinks:
+    description:
+      - With O(direction=upload), also follow symbolic links that point outside O(path) (files and directories; link
+        loops are still skipped). By default they are skipped and listed in RV(skipped).
+      - Ignored for O(direction=download), where links below O(path) are never written through.
+    type: bool
+    default: false
+    version_added: 1.1.0
   block_size:
     description: Block size in bytes for large uploads (see M(signet.azure.storage_blob)).
     type: int
@@ -60,6 +83,7 @@ options:
     default: 4
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.action_group_storage
@@ -104,6 +128,12 @@ EXAMPLES = r"""
         path: /etc/myapp
         direction: download
         include: ["*.ini"]
+
+    - name: Publish a tree whose links point to shared assets outside it
+      signet.azure.storage_blob_sync:
+        container: site
+        path: /srv/site/public
+        follow_symlinks: true
 """
 
 RETURN = r"""
@@ -131,15 +161,34 @@ unchanged:
   type: list
   elements: str
   sample: [favicon.ico]
+skipped:
+  description:
+    - Local entries left out, with the reason; nothing is copied or deleted for them.
+    - Links not followed (see O(follow_symlinks)), dangling links, link loops, fifos, sockets, devices and unreadable
+      entries. Entries matched by O(exclude) are not listed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: secrets.txt, reason: "symbolic link to /etc/app/secrets.txt, outside path (follow_symlinks=true follows it)"}]
+  contains:
+    path:
+      description: Relative path of the entry.
+      type: str
+      returned: always
+    reason:
+      description: Why it was left out.
+      type: str
+      returned: always
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob_sync import sync_directory
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 container=dict(type="str", required=True),
@@ -147,12 +196,13 @@ def main():
                 prefix=dict(type="str", default=""),
                 direction=dict(type="str", default="upload", choices=["upload", "download"]),
                 delete_extraneous=dict(type="bool", default=False),
+                follow_symlinks=dict(type="bool", default=False),
                 include=dict(type="list", elements="str"),
                 exclude=dict(type="list", elements="str"),
                 block_size=dict(type="int", default=4194304),
                 max_concurrency=dict(type="int", default=4),
             )
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(sync_directory)

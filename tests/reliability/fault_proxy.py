@@ -11,7 +11,9 @@ next ``count`` matching requests. Actions:
 
 ``respond``
     answer ``status`` with ``headers`` (e.g. ``Retry-After``) and an Azure Storage XML error body whose ``Code``
-    (and ``x-ms-error-code``) is ``code`` (default: ServerBusy for 503 and so on); nothing is forwarded.
+    (and ``x-ms-error-code``) is ``code`` (default: ServerBusy for 503 and so on); nothing is forwarded. With
+    ``body`` (bytes), that body is sent instead, without an error code: a wrong success answer, such as 200 with a
+    whole blob to a ranged GET, or 206 with another range's bytes and ``Content-Range``.
 ``reset``
     read ``after_bytes`` of the request body (0 = none), then close with ``SO_LINGER 0`` (TCP RST); nothing is
     forwarded, so nothing is committed.
@@ -45,6 +47,7 @@ ACTIONS = ("respond", "reset", "drop_response", "delay", "truncate")
 REASONS = {
     200: "OK",
     201: "Created",
+    206: "Partial Content",
     408: "Request Timeout",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -78,6 +81,7 @@ class Rule:
     forward: bool = True
     keep: int | None = None
     code: str | None = None
+    body: bytes | None = None
     seen: int = 0
     applied: int = 0
 
@@ -293,8 +297,10 @@ class FaultProxy:
                 body = self._read_body(reader, headers)
                 if rule and rule.action == "respond":
                     code = rule.code or CODES.get(rule.status, "Fault")
-                    payload = self._error_body(rule.status, code)
+                    payload = self._error_body(rule.status, code) if rule.body is None else rule.body
                     hdrs = {"Content-Type": "application/xml", "Content-Length": str(len(payload)), "x-ms-error-code": code}
+                    if rule.body is not None:
+                        hdrs = {"Content-Type": "application/octet-stream", "Content-Length": str(len(payload))}
                     hdrs.update(rule.headers)
                     lines = ["HTTP/1.1 %d %s" % (rule.status, REASONS.get(rule.status, "Fault"))] + [
                         "%s: %s" % kv for kv in hdrs.items()

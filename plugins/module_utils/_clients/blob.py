@@ -15,6 +15,7 @@ import copy
 import hashlib
 import io
 import os
+import re
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -54,6 +55,7 @@ DEFAULT_DOWNLOAD_CHUNK = 4 * MIB
 STREAM_PIECE = 256 * 1024
 #: Retries of one range read whose body came back short (reset or truncated), after the first attempt.
 RANGE_READ_RETRIES = 1
+_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 UNCOMMITTED_NOTE = (
     "The existing blob, if any, is unchanged; blocks staged by this upload are uncommitted, invisible to readers, "
     "harmless, and discarded by the service after 7 days."
@@ -729,9 +731,38 @@ class BlobClient:
         base = self.transport.policy
         return RetryPolicy(RANGE_READ_RETRIES, base.backoff_factor, base.backoff_max, sleep=self.transport.sleep)
 
-    def _stream_range(self, container, blob, query, headers, out: AtomicFile, offset: int, length: int):
-        """One ranged GET streamed in small pieces written at their offsets (memory per worker stays ~STREAM_PIECE).
-        Returns ``(bytes written, problem)``; ``problem`` names the exception that cut the body short, else None."""
+    @staticmethod
+    def _check_range_answer(resp, action: str, offset: int, length: int, size: int) -> None:
+        """IntegrityError unless ``resp`` answers the range asked for: 206 with ``Content-Range: bytes
+        <offset>-<end>/<size>`` (and a matching Content-Length when there is one), or 200 only when the range is the
+        whole blob. A server or proxy that ignores Range (200 + the whole body) or sends another range is never
+        stitched into the file (https://www.rfc-editor.org/rfc/rfc9110#name-206-partial-content)."""
+        asked = "bytes %d-%d/%d" % (offset, offset + length - 1, size)
+        status = getattr(resp, "status_code", 206)
+        headers = getattr(resp, "headers", None) or {}
+        if status == 200:
+            if offset == 0 and length == size:
+                return
+            raise IntegrityError(
+                "%s: asked for %s, the server answered 200 with the whole blob (a proxy or server that ignores Range); "
+                "the local file is unchanged" % (action, asked)
+            )
+        got = _RANGE.match(headers.get("Content-Range") or "")
+        if not got or (int(got.group(1)), int(got.group(2)), got.group(3)) != (offset, offset + length - 1, str(size)):
+            raise IntegrityError(
+                "%s: asked for %s, the server answered Content-Range %r; the local file is unchanged"
+                % (action, asked, headers.get("Content-Range"))
+            )
+        if headers.get("Content-Length") not in (None, str(length)):
+            raise IntegrityError(
+                "%s: asked for %s (%d bytes), the server announced Content-Length %s; the local file is unchanged"
+                % (action, asked, length, headers.get("Content-Length"))
+            )
+
+    def _stream_range(self, container, blob, query, headers, out: AtomicFile, offset: int, length: int, size: int):
+        """One ranged GET streamed in small pieces written at their offsets (memory per worker stays ~STREAM_PIECE),
+        after ``_check_range_answer``. Returns ``(bytes written, problem)``; ``problem`` names the exception that cut
+        the body short, else None."""
         resp = self._call(
             "GET",
             container,
@@ -744,20 +775,26 @@ class BlobClient:
         )
         got, problem = 0, None
         try:
+            self._check_range_answer(resp, "download %s/%s" % (container, blob), offset, length, size)
             for piece in resp.iter_content(STREAM_PIECE):
                 if got + len(piece) > length:
-                    break
+                    raise IntegrityError(
+                        "download %s/%s: the answer to bytes %d-%d is longer than %d bytes; the local file is unchanged"
+                        % (container, blob, offset, offset + length - 1, length)
+                    )
                 out.pwrite(piece, offset + got)
                 got += len(piece)
+        except AzureRestError:  # a wrong answer, or a local write that failed: never retried as a short read
+            raise
         except Exception as exc:  # a reset or truncated body: retried, then reported
             problem = " (%s)" % type(exc).__name__
         finally:
             resp.close()
         return got, problem
 
-    def _read_range(self, container, blob, query, etag, out: AtomicFile, item) -> None:
-        """Read the range ``item`` (``(offset, length)``) into ``out``, retried by the range policy; IntegrityError
-        when it still comes back short."""
+    def _read_range(self, container, blob, query, etag, out: AtomicFile, item, size: int) -> None:
+        """Read the range ``item`` (``(offset, length)``) of a blob of ``size`` bytes into ``out``, retried by the range
+        policy; IntegrityError when it still comes back short, or at once when the answer is not that range."""
         offset, length = item
         headers = {"x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)}
         if etag:
@@ -765,7 +802,7 @@ class BlobClient:
         policy = self._range_policy()
         attempt, problem = 0, ""
         while True:
-            got, failure = self._stream_range(container, blob, query, headers, out, offset, length)
+            got, failure = self._stream_range(container, blob, query, headers, out, offset, length, size)
             problem = failure or problem
             if got == length:
                 return
@@ -789,20 +826,25 @@ class BlobClient:
         chunk_size: int = DEFAULT_DOWNLOAD_CHUNK,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         keep_if_equal: bool = False,
+        root: str | None = None,
+        follow: bool = True,
     ) -> dict:
         """Download to ``dest`` atomically (``_localfile.AtomicFile``): ranged GETs in parallel written at their
         offsets into a temp file in the destination directory, then length and MD5 checked, fsync, ``os.replace``.
         ``props`` are the blob's properties (their ETag pins the version read: a blob changed meanwhile fails with 412).
+        ``root`` and ``follow`` go to AtomicFile: with ``root``, no symbolic link below it is passed; without
+        ``follow``, the directory of ``dest`` must not be a link. A replaced ``dest`` keeps its owner, group and mode.
 
-        Returns ``{md5, size, replaced}``; with ``keep_if_equal`` an existing ``dest`` with the same MD5 is kept
-        (``replaced`` False). The temp file is removed on any failure, including KeyboardInterrupt.
+        Returns ``{md5, size, replaced}`` (plus ``warnings`` when ownership could not be kept); with ``keep_if_equal``
+        an existing ``dest`` with the same MD5 is kept (``replaced`` False). The temp file is removed on any failure,
+        including KeyboardInterrupt.
         """
         size = int(props.get("content_length") or 0)
         query = {"snapshot": snapshot, "versionid": version_id}
-        with AtomicFile(dest, "download %s/%s" % (container, blob), "the blob") as out:
+        with AtomicFile(dest, "download %s/%s" % (container, blob), "the blob", root=root, follow=follow) as out:
 
             def fetch(item):
-                self._read_range(container, blob, query, props.get("etag"), out, item)
+                self._read_range(container, blob, query, props.get("etag"), out, item, size)
 
             self._bounded(iter(chunk_ranges(size, chunk_size)), fetch, max_concurrency)
             out.close(size)
@@ -817,4 +859,7 @@ class BlobClient:
             if keep_if_equal and out.dest_equals(md5):
                 return {"md5": md5, "size": size, "replaced": False}
             out.commit()
-            return {"md5": md5, "size": size, "replaced": True}
+            result = {"md5": md5, "size": size, "replaced": True}
+            if out.warnings:
+                result["warnings"] = out.warnings
+            return result

@@ -14,7 +14,7 @@ import os
 from .._clients.blob import Payload
 from .._clients.blob_wire import CONTENT_SETTINGS, METADATA_NAME_RE, MIB, validate_blob_name, validate_container_name
 from .._errors import ConfigError, NotFoundError
-from .._localfile import file_md5
+from .._localfile import file_md5, fs_limits, local_paths, regular_file
 
 
 # -- pure helpers ---------------------------------------------------------------------------------------------------
@@ -329,14 +329,51 @@ def ensure_blob(client, p: dict, check_mode: bool) -> dict:
     return _update_blob(client, container, name, result, current, wanted_settings, full_settings, target_meta, check_mode)
 
 
+def _download_dest(p: dict, name: str, follow: bool) -> str:
+    """The local file of storage_blob_download: ``dest``, or ``dest/<last segment of the name>`` when ``dest`` is a
+    directory (the segment checked by ``local_paths`` first). Without ``follow``, a directory of ``dest`` that is a
+    symbolic link is refused (ConfigError); with it, a ``dest`` that is a link becomes the file it points to."""
+    dest = p["dest"]
+    if os.path.isdir(dest):
+        segment = name.rstrip("/").rsplit("/", 1)[-1]
+        paths, rejected = local_paths(dest, [segment], **fs_limits(dest))
+        if rejected:
+            raise ConfigError(
+                "name: the last segment of the blob name, %r, cannot be a file name in dest (%s); give dest as a file "
+                "path" % (segment, rejected[segment])
+            )
+        dest = paths[segment]
+    directory = os.path.dirname(os.path.abspath(dest))
+    if not follow and os.path.islink(directory):
+        raise ConfigError(
+            "dest: the directory %s is a symbolic link (to %s); refusing to write through it. Set follow=true to write "
+            "where it points" % (directory, os.readlink(directory))
+        )
+    if follow and os.path.islink(dest):
+        dest = os.path.realpath(dest)
+    return dest
+
+
+def _local_state(dest: str, size: int, follow: bool) -> tuple[bool, int | None, str | None]:
+    """``(exists, size, md5)`` of ``dest`` as a regular file (through a link only with ``follow``); the MD5 only when
+    the size is ``size``."""
+    st = regular_file(dest, follow)
+    if st is None:
+        return False, None, None
+    try:
+        return True, st.st_size, file_md5(dest, follow) if st.st_size == size else None
+    except FileNotFoundError:
+        return False, None, None
+
+
 def ensure_download(client, p: dict, check_mode: bool) -> dict:
-    """storage_blob_download: download to dest unless the local file already matches."""
+    """storage_blob_download: download to dest unless the local file already matches. A replaced dest keeps its
+    owner, group and mode; a dest that is a symbolic link is replaced (``follow``: the file it points to is)."""
     container = validate_container_name(p["container"])
     name = validate_blob_name(p["name"])
-    dest = p["dest"]
     _positive(p, "chunk_size", "max_concurrency")
-    if os.path.isdir(dest):
-        dest = os.path.join(dest, name.rstrip("/").rsplit("/", 1)[-1])
+    follow = bool(p.get("follow"))
+    dest = _download_dest(p, name, follow)
     blob = client.get_blob(container, name, p.get("snapshot"), p.get("version_id"))
     if blob is None:
         raise NotFoundError(
@@ -349,11 +386,8 @@ def ensure_download(client, p: dict, check_mode: bool) -> dict:
     size = props.get("content_length") or 0
     remote_md5 = props.get("content_md5")
     result = {"changed": False, "dest": dest, "blob": blob, "size": size, "md5": remote_md5}
-    exists = os.path.isfile(dest)
-    local_md5 = None
-    if exists and os.path.getsize(dest) == size:
-        local_md5 = file_md5(dest)
-    before = {"path": dest, "size": os.path.getsize(dest) if exists else None, "md5": local_md5}
+    exists, local_size, local_md5 = _local_state(dest, size, follow)
+    before = {"path": dest, "size": local_size, "md5": local_md5}
     result["diff"] = {"before": before, "after": {"path": dest, "size": size, "md5": remote_md5}}
     if exists and p.get("overwrite") == "never":
         result["msg"] = "dest exists and overwrite=never"
@@ -375,9 +409,12 @@ def ensure_download(client, p: dict, check_mode: bool) -> dict:
         chunk_size=p.get("chunk_size") or 4 * MIB,
         max_concurrency=p.get("max_concurrency") or 4,
         keep_if_equal=exists and p.get("overwrite") != "always",
+        follow=follow,
     )
     result.update(changed=out["replaced"], md5=out["md5"])
     result["diff"]["after"]["md5"] = out["md5"]
+    if out.get("warnings"):
+        result["warnings"] = out["warnings"]
     return result
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import fnmatch
 import mimetypes
 import os
+import stat
 
 from .._clients.blob import Payload
 from .._clients.blob_wire import MIB, validate_blob_name, validate_container_name
 from .._errors import ConfigError
-from .._localfile import file_md5
+from .._localfile import blocked_targets, file_md5, format_rejected, fs_limits, local_paths, unlink_under
 from .blob import _positive
 
 
@@ -56,18 +57,79 @@ def sync_plan(source: dict, target: dict, delete_extraneous: bool = False) -> di
 
 
 # -- sync --------------------------------------------------------------------------------------------------------
-def _walk_local(root: str, include, exclude) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for fname in filenames:
-            full = os.path.join(dirpath, fname)
-            if not os.path.isfile(full):
-                continue
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if selected(rel, include, exclude):
-                out[rel] = {"size": os.path.getsize(full), "md5": None, "path": full}
-    return out
+def _inside(real_root: str, target: str) -> bool:
+    return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _entry_kind(entry, real_root: str, follow: str) -> tuple[str, os.stat_result | None, str | None]:
+    """``("file" | "dir" | "skip", stat, reason)`` of a directory entry. ``follow``: ``none`` (no link is followed),
+    ``inside`` (links whose target is inside the real ``path``), ``all``. Fifos, sockets and devices are skipped
+    without being opened."""
+    try:
+        if entry.is_symlink():
+            if follow == "none":
+                return "skip", None, "symbolic link (not followed)"
+            target = os.path.realpath(entry.path)
+            if not os.path.exists(entry.path):
+                return "skip", None, "dangling symbolic link (to %s)" % os.readlink(entry.path)
+            if follow == "inside" and not _inside(real_root, target):
+                return "skip", None, "symbolic link to %s, outside path (follow_symlinks=true follows it)" % target
+            st = os.stat(entry.path)
+        else:
+            st = entry.stat(follow_symlinks=False)
+    except OSError as exc:
+        return "skip", None, "cannot read: %s" % exc.strerror
+    if stat.S_ISDIR(st.st_mode):
+        return "dir", st, None
+    if stat.S_ISREG(st.st_mode):
+        return "file", st, None
+    kind = "fifo" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(st.st_mode) else "device or special file"
+    return "skip", None, "not a regular file (%s)" % kind
+
+
+def _walk_local(root: str, include, exclude, follow: str = "none") -> tuple[dict, list]:
+    """The regular files under ``root``: ``({relpath: {size, md5, path, dev, ino, link}}, skipped)``, ``skipped``
+    listing ``{path, reason}`` for what was not taken (links per ``follow``, see ``_entry_kind``, link loops, fifos,
+    unreadable entries), except what ``exclude`` leaves out anyway. Never opens a file."""
+    out, skipped = {}, []
+    real_root = os.path.realpath(root)
+    top = os.stat(root)
+    stack = [("", frozenset({(top.st_dev, top.st_ino)}), False)]
+    while stack:
+        rel_dir, ancestors, via_link = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, *rel_dir.split("/")) if rel_dir else root) as it:
+                entries = sorted(it, key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            skipped.append({"path": rel_dir, "reason": "cannot list: %s" % exc.strerror})
+            continue
+        for entry in entries:
+            rel = rel_dir + "/" + entry.name if rel_dir else entry.name
+            kind, st, reason = _entry_kind(entry, real_root, follow)
+            link = via_link or entry.is_symlink()
+            if kind == "dir" and (st.st_dev, st.st_ino) in ancestors:
+                kind, reason = "skip", "symbolic link loop (to %s)" % os.path.realpath(entry.path)
+            if kind == "dir":
+                stack.append((rel, ancestors | {(st.st_dev, st.st_ino)}, link))
+            elif kind == "file" and selected(rel, include, exclude):
+                out[rel] = {"size": st.st_size, "md5": None, "path": entry.path, "dev": st.st_dev, "ino": st.st_ino, "link": link}
+            elif kind == "skip" and selected(rel, None, exclude):
+                skipped.append({"path": rel, "reason": reason})
+    return out, sorted(skipped, key=lambda s: s["path"])
+
+
+def _unchanged_entry(entry: dict) -> None:
+    """ConfigError when the file walked as ``entry`` is no longer that regular file (replaced by a link, a fifo or
+    another file since the directory was read): it is then neither hashed nor uploaded."""
+    try:
+        st = os.stat(entry["path"]) if entry["link"] else os.lstat(entry["path"])
+    except OSError as exc:
+        raise ConfigError("path: %s: %s since the directory was read" % (entry["path"], exc.strerror)) from None
+    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (entry["dev"], entry["ino"]):
+        raise ConfigError(
+            "path: %s was replaced (by a link, a special file or another file) since the directory was read; refusing "
+            "to read it" % entry["path"]
+        )
 
 
 def _walk_remote(client, container: str, prefix: str, include, exclude) -> dict:
@@ -94,11 +156,40 @@ def _check_sync_options(p: dict, root: str, direction: str) -> None:
 
 
 def _hash_candidates(local: dict, remote: dict) -> None:
-    """Fill in the MD5 of the local files whose size equals their blob's (the only ones that may be skipped)."""
+    """Fill in the MD5 of the local files whose size equals their blob's (the only ones that may be skipped); a file
+    replaced since the walk is refused (``_unchanged_entry``), never read."""
     for rel, entry in local.items():
         other = remote.get(rel)
         if other is not None and other.get("size") == entry["size"]:
-            entry["md5"] = file_md5(entry["path"])
+            _unchanged_entry(entry)
+            try:
+                entry["md5"] = file_md5(entry["path"], follow=entry["link"])
+            except FileNotFoundError:
+                raise ConfigError("path: %s disappeared since the directory was read" % entry["path"]) from None
+
+
+def _keep_skipped(plan: dict, skipped: list) -> None:
+    """Never delete the blobs of what the walk skipped (a link not followed, a fifo): drop them, and everything
+    under a skipped directory, from ``plan["delete"]``."""
+    paths = [s["path"] for s in skipped]
+    plan["delete"] = [rel for rel in plan["delete"] if not any(rel == s or rel.startswith(s + "/") for s in paths)]
+
+
+def _download_paths(root: str, prefix: str, remote: dict, copy: list) -> dict:
+    """``{relpath: local path}`` for every blob under the prefix (``local_paths`` with the file system's limits), or
+    ConfigError listing every name that cannot be written (and, for those to copy, ``blocked_targets``): all checked
+    before anything is written."""
+    limits = fs_limits(root)
+    folder = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    paths, rejected = local_paths(os.path.abspath(root), remote, **limits)
+    rejected.update(blocked_targets(root, [rel for rel in copy if rel in paths], limits["case_insensitive"]))
+    if rejected:
+        raise ConfigError(
+            "prefix: %d blob name(s) cannot be written below path, so nothing was written: %s (names relative to the "
+            "prefix). Rename or delete these blobs, or leave them out with exclude" % (len(rejected), format_rejected(rejected)),
+            details={"rejected": [{"name": folder + rel, "reason": rejected[rel]} for rel in sorted(rejected)]},
+        )
+    return paths
 
 
 def _sync_result(plan: dict, source: dict, target: dict, direction: str) -> dict:
@@ -120,6 +211,7 @@ def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict,
     """Upload the files to copy (each guarded by its blob's ETag, or create-only) and delete the extraneous blobs."""
     for rel in plan["copy"]:
         blob = remote.get(rel)
+        _unchanged_entry(local[rel])
         client.upload(
             container,
             remote_name(prefix, rel),
@@ -135,42 +227,54 @@ def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict,
         client.delete_blob(container, remote_name(prefix, rel), "include")
 
 
-def _pull(client, container: str, prefix: str, root: str, p: dict, plan: dict, local: dict) -> None:
-    """Download the blobs to copy under ``root`` (never outside it) and delete the extraneous local files."""
+def _pull(client, container: str, prefix: str, root: str, p: dict, plan: dict, paths: dict) -> list:
+    """Download the blobs to copy to their checked ``paths``, never through a symbolic link below ``root``
+    (AtomicFile with ``root``), then delete the extraneous local files (same rule). Returns ownership warnings."""
+    os.makedirs(root, exist_ok=True)
+    warnings: list = []
     for rel in plan["copy"]:
-        dest = os.path.join(root, *rel.split("/"))
-        if os.path.commonpath([os.path.abspath(dest), os.path.abspath(root)]) != os.path.abspath(root) or ".." in rel.split("/"):
-            raise ConfigError("prefix: the blob %r would be written outside path; refusing" % remote_name(prefix, rel))
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
         name = remote_name(prefix, rel)
         blob = client.get_blob(container, name)
         if blob is None:
             continue
-        client.download(container, name, dest, props=blob["properties"], max_concurrency=p.get("max_concurrency") or 4)
+        out = client.download(
+            container, name, paths[rel], props=blob["properties"], max_concurrency=p.get("max_concurrency") or 4, root=root
+        )
+        warnings += out.get("warnings") or []
     for rel in plan["delete"]:
-        os.unlink(local[rel]["path"])
+        unlink_under(root, rel.split("/"))
+    return warnings
 
 
 def sync_directory(client, p: dict, check_mode: bool) -> dict:
-    """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix."""
+    """storage_blob_sync: one-way, content-aware sync of a local directory and a container prefix. Uploads follow
+    symbolic links only inside ``path`` (all with ``follow_symlinks``); downloads never follow one below ``path`` and
+    check every blob name (``_download_paths``) before writing anything. ``skipped`` says what was left out."""
     container = validate_container_name(p["container"])
     root = p["path"]
     direction = p.get("direction") or "upload"
     prefix = p.get("prefix") or ""
     _check_sync_options(p, root, direction)
     include, exclude = p.get("include") or None, p.get("exclude") or None
-    local = _walk_local(root, include, exclude) if os.path.isdir(root) else {}
+    follow = "none" if direction == "download" else "all" if p.get("follow_symlinks") else "inside"
+    local, skipped = _walk_local(root, include, exclude, follow) if os.path.isdir(root) else ({}, [])
     remote = _walk_remote(client, container, prefix, include, exclude)
     source, target = (local, remote) if direction == "upload" else (remote, local)
     _hash_candidates(local, remote)
-    for rel in local:
-        validate_blob_name(remote_name(prefix, rel), "path")
+    if direction == "upload":
+        for rel in local:
+            validate_blob_name(remote_name(prefix, rel), "path")
     plan = sync_plan(source, target, bool(p.get("delete_extraneous")))
+    _keep_skipped(plan, skipped)
+    paths = _download_paths(root, prefix, remote, plan["copy"]) if direction == "download" else {}
     result = _sync_result(plan, source, target, direction)
+    result["skipped"] = skipped
     if check_mode or not result["changed"]:
         return result
     if direction == "upload":
         _push(client, container, prefix, p, plan, local, remote)
     else:
-        _pull(client, container, prefix, root, p, plan, local)
+        warnings = _pull(client, container, prefix, root, p, plan, paths)
+        if warnings:
+            result["warnings"] = warnings
     return result

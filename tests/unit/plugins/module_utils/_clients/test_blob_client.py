@@ -138,8 +138,11 @@ def test_sas_auth_block_upload_and_ranged_download(env, azurite, tmp_path):
 class _ShortBody:
     """A streamed response whose body stops after ``give`` bytes, optionally with a reset."""
 
+    status_code = 206
+
     def __init__(self, data: bytes, give: int, reset: bool):
         self.data, self.give, self.reset = data, give, reset
+        self.headers = {"Content-Range": "bytes 0-%d/%d" % (len(data) - 1, len(data))}
 
     def iter_content(self, _size):
         yield self.data[: self.give]
@@ -183,3 +186,87 @@ def test_range_read_still_short_after_the_retry_fails_and_names_the_first_proble
         client.download("c", "b", str(tmp_path / "d.bin"), props={"content_length": 10})
     assert len(bodies) == 1 and len(delays) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+class _Answer:
+    """A streamed answer to a ranged GET: ``status``, ``headers`` and the whole ``body``."""
+
+    def __init__(self, status: int, headers: dict, body: bytes):
+        self.status_code, self.headers, self.body = status, headers, body
+
+    def iter_content(self, size):
+        for i in range(0, len(self.body), size):
+            yield self.body[i : i + size]
+
+    def close(self):
+        pass
+
+
+def _ranged_client(monkeypatch, answer):
+    """An offline client whose GETs are answered by ``answer(offset, length)``; the asked ranges are recorded."""
+    client = _offline_client(lambda _s: None)
+    asked: list = []
+
+    def call(*_a, headers=None, **_k):
+        first, last = (int(x) for x in headers["x-ms-range"].split("=")[1].split("-"))
+        asked.append((first, last))
+        return answer(first, last - first + 1)
+
+    monkeypatch.setattr(client, "_call", call)
+    return client, asked
+
+
+DATA = bytes(range(256)) * 40  # 10240 bytes: 4 ranges of 3000 with chunk_size=3000
+
+
+def _partial(offset, length):
+    return _Answer(
+        206, {"Content-Range": "bytes %d-%d/%d" % (offset, offset + length - 1, len(DATA))}, DATA[offset : offset + length]
+    )
+
+
+@pytest.mark.parametrize(
+    "wrong, match",
+    [
+        (lambda o, n: _Answer(200, {}, DATA), r"asked for bytes 3000-5999/10240, the server answered 200 with the whole blob"),
+        (lambda o, n: _partial(0, n), r"asked for bytes 3000-5999/10240, the server answered Content-Range 'bytes 0-2999/10240'"),
+        (lambda o, n: _Answer(206, {}, DATA[o : o + n]), r"answered Content-Range None"),
+        (
+            lambda o, n: _Answer(206, {"Content-Range": "bytes 3000-5999/99999"}, DATA[o : o + n]),
+            r"Content-Range 'bytes 3000-5999/99999'",
+        ),
+        (
+            lambda o, n: _Answer(206, {"Content-Range": "bytes 3000-5999/10240"}, DATA[o : o + n + 7]),
+            r"is longer than 3000 bytes",
+        ),
+        (
+            lambda o, n: _Answer(206, {"Content-Range": "bytes 3000-5999/10240", "Content-Length": "3007"}, DATA[o : o + n]),
+            r"Content-Length 3007",
+        ),
+    ],
+    ids=["200-whole-body", "other-range", "no-content-range", "other-total", "longer-body", "content-length"],
+)
+def test_a_range_answered_with_another_range_fails_and_is_never_stitched(tmp_path, monkeypatch, wrong, match):
+    """Behaviour 6 of issue 15: the second range is answered wrongly; the blob has no Content-MD5 (nothing else would
+    notice). The download fails at once (no retry of a wrong answer) and dest keeps its old content."""
+    client, asked = _ranged_client(monkeypatch, lambda o, n: wrong(o, n) if o == 3000 else _partial(o, n))
+    dest = tmp_path / "d.bin"
+    dest.write_bytes(b"old")
+    with pytest.raises(IntegrityError, match=match):
+        client.download("c", "b", str(dest), props={"content_length": len(DATA)}, chunk_size=3000, max_concurrency=1)
+    assert dest.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["d.bin"]
+    assert asked.count((3000, 5999)) == 1
+
+
+def test_a_whole_blob_range_may_be_answered_with_200(tmp_path, monkeypatch):
+    client, asked = _ranged_client(monkeypatch, lambda o, n: _Answer(200, {"Content-Length": str(len(DATA))}, DATA))
+    dest = tmp_path / "d.bin"
+    out = client.download("c", "b", str(dest), props={"content_length": len(DATA)}, chunk_size=len(DATA))
+    assert out["replaced"] and dest.read_bytes() == DATA and asked == [(0, len(DATA) - 1)]
+
+
+def test_correct_ranges_are_stitched(tmp_path, monkeypatch):
+    client, asked = _ranged_client(monkeypatch, _partial)
+    dest = tmp_path / "d.bin"
+    client.download("c", "b", str(dest), props={"content_length": len(DATA)}, chunk_size=3000, max_concurrency=3)
+    assert dest.read_bytes() == DATA and sorted(asked) == [(0, 2999), (3000, 5999), (6000, 8999), (9000, 10239)]
