@@ -28,6 +28,17 @@ def azurite(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def azurite_oauth(tmp_path_factory, twin):
+    """Azurite on HTTPS with --oauth basic (tests/helpers/servers.start_azurite_oauth); its ``ca_bundle`` also trusts
+    the twin, whose Entra ID endpoint issues the storage tokens."""
+    from tests.helpers.servers import start_azurite_oauth
+
+    server = start_azurite_oauth(tmp_path_factory.mktemp("azurite-oauth"), extra_ca_files=[twin.ca_file])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def twin(tmp_path_factory):
     """A running Azure twin (tools/azure_twin), stopped at the end of the session."""
     from azure_twin.harness import start_twin

@@ -34,9 +34,14 @@ attributes:
 options: {}
 attributes:
   action_group:
-    description: Use C(group/signet.azure.storage) in C(module_defaults) to set defaults for this module.
+    description:
+      - Use C(group/signet.azure.storage) in C(module_defaults) for the storage and Entra ID options of this module.
+      - It is in C(group/signet.azure.entra) too, so the Entra ID options (for O(storage_auth=entra)) can come from
+        there. Put only Entra ID options in that group, as its Key Vault and Cloud Service modules do not accept the
+        storage options.
     support: full
     membership:
+      - signet.azure.entra
       - signet.azure.storage
 """
 

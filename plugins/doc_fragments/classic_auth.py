@@ -45,7 +45,9 @@ options:
   cloud:
     description:
       - The Azure cloud, which selects the default management endpoint.
-      - Falls back to E(AZURE_CLOUD_ENVIRONMENT). Defaults to V(AzureCloud).
+      - V(AzureCloud) (or V(AzurePublicCloud), V(public)), V(AzureChinaCloud) (or V(china)), V(AzureUSGovernment)
+        (or V(AzureUSGovernmentCloud), V(usgov)), in any case.
+      - Falls back to E(AZURE_CLOUD_ENVIRONMENT); an empty variable counts as unset. Defaults to V(AzureCloud).
     type: str
-    choices: [AzureChinaCloud, AzureCloud, AzureUSGovernment]
+    aliases: [cloud_environment]
 """

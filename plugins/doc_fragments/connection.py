@@ -31,3 +31,11 @@ options:
       - The environment variables E(SIGNET_AZURE_CA_BUNDLE), E(REQUESTS_CA_BUNDLE) and E(HTTPS_PROXY) are honoured.
     type: path
 """
+
+    # Overlay for lookups (the community.hashi_vault way): where ca_bundle is read from when the task does not give it.
+    PLUGINS = r"""
+options:
+  ca_bundle:
+    env:
+      - name: SIGNET_AZURE_CA_BUNDLE
+"""

@@ -10,10 +10,10 @@ tests/unit/test_action_groups.py).
 from __future__ import annotations
 
 import copy
+import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
-from ._clouds import CLOUD_CHOICES
 from ._defaults import BATCH_API_VERSION, CLASSIC_X_MS_VERSION, RETRIES, STORAGE_API_VERSION, TIMEOUT
 
 
@@ -59,11 +59,25 @@ class ArgSpec:
         return kwargs
 
 
+def env_fallback_nonempty(*names, **kwargs):
+    """Ansible's ``env_fallback``, except that an empty (or blank) variable counts as unset: AWX renders a credential
+    input left empty as an empty variable, and ``AZURE_CLOUD_ENVIRONMENT=`` must not become ``cloud: ""``."""
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            return value
+    raise AnsibleFallbackNotFound
+
+
 def _env(*names):
-    return (env_fallback, list(names))
+    return (env_fallback_nonempty, list(names))
 
 
-CLOUD_OPTION = dict(type="str", choices=CLOUD_CHOICES, fallback=_env("AZURE_CLOUD_ENVIRONMENT"))
+#: The cloud option of every family. No ``choices``: ``_clouds.cloud_name`` accepts each spelling of
+#: ``_clouds.CLOUD_SPELLINGS`` in any case (azure.azcollection's ``cloud_environment`` values among them).
+CLOUD_OPTION = dict(type="str", aliases=["cloud_environment"], fallback=_env("AZURE_CLOUD_ENVIRONMENT"))
+#: ``auth_source`` values (azure.azcollection's, without its ADFS and user-password variants).
+AUTH_SOURCES = ["auto", "env", "credential_file", "cli", "msi"]
 SUBSCRIPTION_OPTION = dict(type="str", fallback=_env("AZURE_SUBSCRIPTION_ID", "SIGNET_AZURE_SUBSCRIPTION_ID"))
 
 
@@ -87,7 +101,7 @@ def storage_spec() -> ArgSpec:
             account_key=dict(type="str", no_log=True, fallback=_env("AZURE_STORAGE_KEY")),
             connection_string=dict(type="str", no_log=True, fallback=_env("AZURE_STORAGE_CONNECTION_STRING")),
             sas_token=dict(type="str", no_log=True, fallback=_env("AZURE_STORAGE_SAS_TOKEN")),
-            storage_auth=dict(type="str", default="auto", choices=["auto", "shared_key", "shared_key_lite", "sas"]),
+            storage_auth=dict(type="str", default="auto", choices=["auto", "shared_key", "shared_key_lite", "sas", "entra"]),
             endpoint=dict(type="str", fallback=_env("AZURE_STORAGE_BLOB_ENDPOINT")),
             storage_api_version=dict(type="str", default=STORAGE_API_VERSION),
             cloud=CLOUD_OPTION,
@@ -99,10 +113,12 @@ def entra_spec() -> ArgSpec:
     """Entra ID options (fragment ``entra_auth``). AWX credential names first, then azure-identity names."""
     return ArgSpec(
         argument_spec=dict(
-            tenant_id=dict(type="str", fallback=_env("AZURE_TENANT", "AZURE_TENANT_ID")),
+            tenant_id=dict(type="str", aliases=["tenant"], fallback=_env("AZURE_TENANT", "AZURE_TENANT_ID")),
             client_id=dict(type="str", fallback=_env("AZURE_CLIENT_ID")),
-            client_secret=dict(type="str", no_log=True, fallback=_env("AZURE_SECRET", "AZURE_CLIENT_SECRET")),
-            client_certificate_path=dict(type="path", fallback=_env("AZURE_CLIENT_CERTIFICATE_PATH")),
+            client_secret=dict(type="str", aliases=["secret"], no_log=True, fallback=_env("AZURE_SECRET", "AZURE_CLIENT_SECRET")),
+            client_certificate_path=dict(
+                type="path", aliases=["x509_certificate_path"], fallback=_env("AZURE_CLIENT_CERTIFICATE_PATH")
+            ),
             client_certificate_content=dict(type="str", no_log=True),
             client_certificate_password=dict(type="str", no_log=True, fallback=_env("AZURE_CLIENT_CERTIFICATE_PASSWORD")),
             federated_token_file=dict(type="path", fallback=_env("AZURE_FEDERATED_TOKEN_FILE")),
@@ -110,6 +126,8 @@ def entra_spec() -> ArgSpec:
             access_token=dict(type="str", no_log=True),
             authority_host=dict(type="str", fallback=_env("AZURE_AUTHORITY_HOST")),
             cloud_endpoints=dict(type="dict"),
+            auth_source=dict(type="str", default="auto", choices=AUTH_SOURCES, fallback=_env("ANSIBLE_AZURE_AUTH_SOURCE")),
+            profile=dict(type="str", fallback=_env("AZURE_PROFILE")),
             subscription_id=SUBSCRIPTION_OPTION,
             cloud=CLOUD_OPTION,
         ),
@@ -152,7 +170,7 @@ def classic_spec() -> ArgSpec:
 
 
 FAMILIES = {
-    "storage": storage_spec,
+    "storage": lambda: storage_spec().merge(entra_spec()),
     "batch": lambda: batch_spec().merge(entra_spec()),
     "entra": entra_spec,
     "classic": classic_spec,

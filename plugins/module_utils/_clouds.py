@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from ._errors import ConfigError
 
+#: The Entra ID resource of Azure Storage data-plane tokens, the same in every cloud: "Authorize with Microsoft Entra
+#: ID" (https://learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory) names
+#: https://storage.azure.com/ as the resource ID of any storage account, and azure-storage-blob sends the one
+#: STORAGE_OAUTH_SCOPE "https://storage.azure.com/.default" whatever the cloud. An account-specific audience
+#: (https://<account>.blob.<suffix>) also works: give it as the scope option of signet.azure.request.
+STORAGE_RESOURCE = "https://storage.azure.com"
+
 CLOUDS = {
     "AzureCloud": {
         "storage_suffix": "core.windows.net",
@@ -17,6 +24,7 @@ CLOUDS = {
         "batch_suffix": "batch.azure.com",
         "batch_resource": "https://batch.core.windows.net",
         "classic_management": "https://management.core.windows.net",
+        "storage_resource": STORAGE_RESOURCE,
     },
     "AzureChinaCloud": {
         "storage_suffix": "core.chinacloudapi.cn",
@@ -28,6 +36,7 @@ CLOUDS = {
         "batch_suffix": "batch.chinacloudapi.cn",
         "batch_resource": "https://batch.chinacloudapi.cn",
         "classic_management": "https://management.core.chinacloudapi.cn",
+        "storage_resource": STORAGE_RESOURCE,
     },
     "AzureUSGovernment": {
         "storage_suffix": "core.usgovcloudapi.net",
@@ -39,6 +48,7 @@ CLOUDS = {
         "batch_suffix": "batch.usgovcloudapi.net",
         "batch_resource": "https://batch.core.usgovcloudapi.net",
         "classic_management": "https://management.core.usgovcloudapi.net",
+        "storage_resource": STORAGE_RESOURCE,
     },
 }
 
@@ -51,18 +61,34 @@ ALIASES = {
     "azureusgovernment": "AzureUSGovernment",
     "azureusgovernmentcloud": "AzureUSGovernment",
     "usgov": "AzureUSGovernment",
+    "usgovernment": "AzureUSGovernment",
 }
+#: Every accepted spelling, for documentation and error messages (matching ignores case, "-" and "_").
+CLOUD_SPELLINGS = (
+    "AzureCloud",
+    "AzurePublicCloud",
+    "AzureChinaCloud",
+    "AzureUSGovernment",
+    "AzureUSGovernmentCloud",
+    "public",
+    "china",
+    "usgov",
+)
 
 CLOUD_CHOICES = sorted(CLOUDS)
 
 
 def cloud_name(name: str | None) -> str:
-    """Canonical cloud name for ``name`` (case-insensitive, common aliases); ConfigError for an unknown one."""
-    if not name:
+    """Canonical cloud name for ``name`` (case-insensitive, common aliases; empty means AzureCloud); ConfigError for
+    an unknown one."""
+    if not name or not str(name).strip():
         return "AzureCloud"
-    canonical = ALIASES.get(str(name).replace("_", "").replace("-", "").lower())
+    canonical = ALIASES.get(str(name).strip().replace("_", "").replace("-", "").lower())
     if canonical is None:
-        raise ConfigError("cloud: unknown cloud %r; use one of %s (or set explicit endpoints)" % (name, ", ".join(CLOUD_CHOICES)))
+        raise ConfigError(
+            "cloud: unknown cloud %r (option cloud or cloud_environment, env AZURE_CLOUD_ENVIRONMENT); use one of %s "
+            "(case does not matter), or cloud_endpoints for a custom cloud" % (name, ", ".join(CLOUD_SPELLINGS))
+        )
     return canonical
 
 

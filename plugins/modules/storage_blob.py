@@ -116,6 +116,7 @@ options:
     choices: [include, only]
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.action_group_storage
@@ -232,13 +233,14 @@ plan:
   sample: {action: none, append_from: null, reason: same length and MD5}
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob import ensure_blob
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 container=dict(type="str", required=True),
@@ -262,7 +264,7 @@ def main():
                 delete_snapshots=dict(type="str", choices=["include", "only"]),
             ),
             mutually_exclusive=[["src", "content"]],
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(ensure_blob)

@@ -51,6 +51,7 @@ options:
     type: str
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.info_module
@@ -132,13 +133,14 @@ exists:
   sample: true
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob import blob_info
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 container=dict(type="str", required=True),
@@ -157,7 +159,7 @@ def main():
             ),
             mutually_exclusive=[["name", "prefix"], ["name", "delimiter"], ["snapshot", "version_id"]],
             required_by={"snapshot": "name", "version_id": "name"},
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(blob_info)

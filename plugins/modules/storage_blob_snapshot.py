@@ -34,6 +34,7 @@ options:
     default: false
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.action_group_storage
@@ -89,13 +90,14 @@ blob:
   sample: {name: web01.vhd, properties: {blob_type: page, content_length: 10737418240}, metadata: {}}
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob import create_snapshot
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 container=dict(type="str", required=True),
@@ -103,7 +105,7 @@ def main():
                 metadata=dict(type="dict"),
                 only_if_changed=dict(type="bool", default=False),
             )
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(create_snapshot)

@@ -43,6 +43,7 @@ options:
     choices: [private, blob, container]
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.action_group_storage
@@ -113,13 +114,14 @@ container:
       owner: ops
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob import ensure_container
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 name=dict(type="str", required=True),
@@ -128,7 +130,7 @@ def main():
                 metadata_mode=dict(type="str", default="exact", choices=["exact", "merge"]),
                 public_access=dict(type="str", choices=["private", "blob", "container"]),
             )
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(ensure_container)

@@ -28,6 +28,7 @@ options:
     type: int
 extends_documentation_fragment:
   - signet.azure.storage_auth
+  - signet.azure.entra_auth
   - signet.azure.connection
   - signet.azure.attributes
   - signet.azure.attributes.info_module
@@ -90,13 +91,14 @@ next_marker:
   sample: /devstoreaccount1/logs-0042
 """
 
-from ..module_utils._argspec import ArgSpec, storage_spec
+from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob import container_info
 from ..module_utils._module import AzureRestModule
 
 
 def main():
     spec = storage_spec().merge(
+        entra_spec(),
         ArgSpec(
             argument_spec=dict(
                 name=dict(type="str"),
@@ -105,7 +107,7 @@ def main():
                 max_results=dict(type="int"),
             ),
             mutually_exclusive=[["name", "prefix"]],
-        )
+        ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
     module.run_blob(container_info)

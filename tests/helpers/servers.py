@@ -170,3 +170,53 @@ def start_azurite_table(workdir: Path) -> AzuriteTable:
         proc.kill()
         raise
     return AzuriteTable(proc=proc, table_port=port, workdir=workdir, log=log)
+
+
+@dataclass
+class AzuriteOAuth:
+    """Azurite's blob service on HTTPS with ``--oauth basic`` (bearer tokens accepted), its certificate made by trustme.
+
+    ``blob_endpoint`` is https and path style. ``ca_bundle`` trusts Azurite's CA plus the ``extra_ca_files`` given at
+    start (the twin's CA, whose Entra endpoint issues the tokens), so one ``ca_bundle`` serves both."""
+
+    azurite: Azurite
+    ca_file: Path
+    ca_bundle: Path
+
+    @property
+    def blob_endpoint(self) -> str:
+        return "https://127.0.0.1:%d/%s" % (self.azurite.blob_port, DEV_ACCOUNT)
+
+    @property
+    def account(self) -> str:
+        return DEV_ACCOUNT
+
+    @property
+    def key(self) -> str:
+        return DEV_KEY
+
+    @property
+    def log(self) -> Path:
+        return self.azurite.log
+
+    def stop(self) -> None:
+        self.azurite.stop()
+
+
+def start_azurite_oauth(workdir: Path, extra_ca_files: list | tuple = ()) -> AzuriteOAuth:
+    """Start azurite-blob with HTTPS (``--cert``/``--key`` from a fresh trustme CA, for 127.0.0.1 and localhost) and
+    ``--oauth basic``, besides start_azurite's ``--disableTelemetry --loose --skipApiVersionCheck``."""
+    import trustme
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    ca_file, cert_file, key_file = workdir / "azurite-ca.pem", workdir / "azurite-cert.pem", workdir / "azurite-key.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    leaf.cert_chain_pems[0].write_to_path(str(cert_file))
+    leaf.private_key_pem.write_to_path(str(key_file))
+    bundle = workdir / "ca-bundle.pem"
+    bundle.write_bytes(b"".join(Path(p).read_bytes() for p in [ca_file, *extra_ca_files]))
+    server = start_azurite(workdir, extra_args=["--cert", str(cert_file), "--key", str(key_file), "--oauth", "basic"])
+    return AzuriteOAuth(azurite=server, ca_file=ca_file, ca_bundle=bundle)

@@ -212,3 +212,66 @@ def test_next_link_to_another_host_or_a_loop_is_refused(twin, link):
     hosts = {r["host"] for r in twin.requests_log()}
     assert "evil.example.com" not in hosts
     twin.reset()
+
+
+REQUEST_PLAYBOOK = """\
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    signet.azure.request:
+      auth: batch_shared_key
+      batch_endpoint: "{{ twin.batch.endpoint }}"
+      batch_access_key: "{{ twin.batch.primary_key }}"
+  tasks:
+    - name: add
+      signet.azure.request:
+        method: POST
+        path: /jobs
+        headers:
+          Content-Type: application/json
+        body_format: json
+        body: {id: request-added, priority: 42, poolInfo: {poolId: pool-gpu}, metadata: [{name: owner, value: ansible}]}
+        status_code: [201]
+    - name: read_sdk_job
+      signet.azure.request:
+        path: /jobs/sdk-added
+        headers:
+          Content-Type: application/json
+"""
+
+
+def test_request_with_a_callers_content_type_agrees_with_azure_batch(twin, sdk, tmp_path):
+    """signet.azure.request sends a Batch job add and a read with the caller's Content-Type (application/json), kept
+    and signed as sent, and api-version added from batch_api_version; azure-batch, with the same Content-Type as a
+    custom header, reads the job we added and adds the one we read. The twin checks every signature."""
+    from azure.batch import models as bm
+
+    try:
+        sdk.job.add(
+            bm.JobAddParameter(id="sdk-added", pool_info=bm.PoolInformation(pool_id="pool-linux"), priority=-5),
+            custom_headers={"Content-Type": "application/json"},
+        )
+        (tmp_path / "pb.yml").write_text(REQUEST_PLAYBOOK)
+        rc, results, stdout, stderr = run_playbook(
+            tmp_path / "pb.yml", extra_vars={"twin": twin.info}, env=twin.env, tmp=tmp_path
+        )
+        assert rc == 0, (failures(results), stderr[-2000:])
+        by_task = {r["task"]: r["result"] for r in results}
+        added = by_task["add"]
+        assert added["status"] == 201 and added["changed"] is True
+        assert added["url"] == twin.info["batch"]["endpoint"] + "/jobs?api-version=2025-06-01.21.0"
+        assert "warnings" not in added  # application/json is JSON: no warning
+        ours = sdk.job.get("request-added", custom_headers={"Content-Type": "application/json"})
+        assert (ours.priority, ours.pool_info.pool_id, ours.state) == (42, "pool-gpu", bm.JobState.active)
+        assert [(m.name, m.value) for m in ours.metadata] == [("owner", "ansible")]
+        assert ours.e_tag == added["headers"]["etag"]
+        theirs = sdk.job.get("sdk-added")
+        read = by_task["read_sdk_job"]["content"]
+        assert (read["id"], read["priority"], read["eTag"], read["poolInfo"]["poolId"]) == (
+            theirs.id,
+            theirs.priority,
+            theirs.e_tag,
+            theirs.pool_info.pool_id,
+        )
+    finally:
+        twin.control("/_twin/batch/seed", {"jobs": 2500})

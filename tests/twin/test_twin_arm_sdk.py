@@ -105,6 +105,23 @@ def test_lro_failure_armed_through_control_api(arm_twin):
     assert after.tags == {"env": "twin"}  # previous model restored
 
 
+def test_begin_delete_lro_removes_the_cloud_service(arm_twin):
+    """DELETE is a long-running operation the SDK's ARMPolling follows (202, Azure-AsyncOperation) until the
+    resource is gone; then GET is 404 and a second delete is a no-op 204."""
+    client = _client(arm_twin)
+    arm = arm_twin.info["arm"]
+    since = arm_twin.requests_log()[-1]["seq"] if arm_twin.requests_log() else 0
+    poller = client.cloud_services.begin_delete(arm["resource_group"], arm["cloud_service"])
+    assert poller.result() is None and poller.status() == "Succeeded"
+    log = arm_twin.requests_log(host="management", since=since)
+    assert [e["status"] for e in log if e["method"] == "DELETE"] == [202]
+    assert any(e["method"] == "GET" and "/operations/" in e["path"] for e in log), log
+    with pytest.raises(ResourceNotFoundError):
+        client.cloud_services.get(arm["resource_group"], arm["cloud_service"])
+    client.cloud_services.begin_delete(arm["resource_group"], arm["cloud_service"]).result()
+    assert [e["status"] for e in arm_twin.requests_log(host="management", since=since) if e["method"] == "DELETE"] == [202, 204]
+
+
 def _raw(twin, method, path, token=True, **kwargs):
     import requests
 

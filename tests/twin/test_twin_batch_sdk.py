@@ -165,3 +165,28 @@ def test_sdk_on_the_china_and_us_gov_hosts(twin_env):
         client = BatchServiceClient(SharedKeyCredentials(b["account"], b["primary_key"]), batch_url=b["endpoints"][cloud])
         jobs = list(client.job.list(opts))
         assert [j.id for j in jobs] == public and jobs[0].url.startswith(b["endpoints"][cloud] + "/jobs/")
+
+
+def test_sdk_adds_jobs_with_its_content_type_and_with_a_callers_own(twin_env):
+    """``POST /jobs`` (Jobs_CreateJob): azure-batch adds a job with its own Content-Type and one with
+    ``application/json`` given as a custom header, which its signer signs as sent; the twin verifies both signatures
+    over the Content-Type it received. A second add of the same id is ``409 JobExists``. Jobs restored after."""
+    client = _client(twin_env)
+    try:
+        since = twin_env.requests_log(host="batch")[-1]["seq"] if twin_env.requests_log(host="batch") else 0
+        client.job.add(bm.JobAddParameter(id="sdk-added-1", pool_info=bm.PoolInformation(pool_id="pool-linux"), priority=7))
+        client.job.add(
+            bm.JobAddParameter(id="sdk-added-2", pool_info=bm.PoolInformation(pool_id="pool-gpu")),
+            custom_headers={"Content-Type": "application/json"},
+        )
+        posts = [r for r in twin_env.requests_log(host="batch", since=since) if r["method"] == "POST"]
+        assert [r["status"] for r in posts] == [201, 201]
+        first, second = client.job.get("sdk-added-1"), client.job.get("sdk-added-2")
+        assert (first.priority, first.pool_info.pool_id, first.state) == (7, "pool-linux", bm.JobState.active)
+        assert (second.priority, second.pool_info.pool_id) == (0, "pool-gpu")
+        assert first.e_tag.startswith("0x8D") and first.url.endswith("/jobs/sdk-added-1")
+        with pytest.raises(bm.BatchErrorException) as exc:
+            client.job.add(bm.JobAddParameter(id="sdk-added-1", pool_info=bm.PoolInformation(pool_id="pool-linux")))
+        assert exc.value.response.status_code == 409 and exc.value.error.code == "JobExists"
+    finally:
+        twin_env.control("/_twin/batch/seed", {"jobs": 2500})

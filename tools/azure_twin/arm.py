@@ -19,6 +19,9 @@ Follows ``Microsoft.Compute/CloudserviceRP/stable/2024-11-04/cloudService.json``
   ``lro_polls`` times (default 2, through the Azure-AsyncOperation URL, the Location URL or a GET of the resource),
   then ``Succeeded`` - or ``Failed`` (previous model restored) when ``POST /_twin/arm/fail-next`` armed a failure.
 * PATCH takes ``{"tags": {...}}`` only and answers ``200`` with the resource.
+* DELETE is a long-running operation too: ``202`` with the same headers, ``provisioningState`` ``Deleting`` until the
+  operation has been polled ``lro_polls`` times, then the resource is gone (GET ``404``; the Location URL answers
+  ``204``). A DELETE of a resource that does not exist answers ``204``; one during another operation ``409``.
 
 Control API (``POST /_twin/arm/<action>``): ``fail-next`` ``{"code", "message", "status": "Failed"|"Canceled"}``;
 ``settings`` ``{"lro_polls": n}``; ``set-state`` ``{"name", "provisioningState"}``; ``reset`` (re-seed the cloud
@@ -523,7 +526,10 @@ class Arm(Plugin):
                 record["etag"] = _etag()
         else:
             op["status"] = "Succeeded"
-            if record is not None:
+            if record is not None and op.get("kind") == "delete":
+                del self.data["resources"][op["resource"]]
+                record = None
+            elif record is not None:
                 record["body"]["properties"]["provisioningState"] = "Succeeded"
         if record is not None:
             record["operation"] = None
@@ -635,9 +641,13 @@ class Arm(Plugin):
                     op = self.data["operations"].get(record["operation"])
                     if op:
                         self._advance(op)
+                    if rid.lower() not in self.data["resources"]:
+                        return self._not_found(m)
                 return Response(200, self._public(record), {"ETag": record["etag"]})
             if request.method == "PUT":
                 return self._put(request, rid, record)
+            if request.method == "DELETE":
+                return self._delete(request, rid, record)
             if request.method == "PATCH":
                 return self._patch(request, record, m)
         return json_error(405, "MethodNotAllowed", f"The requested method {request.method} is not allowed.")
@@ -739,6 +749,32 @@ class Arm(Plugin):
         headers["ETag"] = stored["etag"]
         return Response(201 if record is None else 200, self._public(stored), headers)
 
+    def _delete(self, request: Request, rid: str, record: dict | None) -> Response:
+        """Start deleting ``record`` (an LRO, see the module docstring); ``204`` when there is nothing to delete."""
+        if record is None:
+            return Response(204)
+        if record.get("operation"):
+            return json_error(
+                409,
+                "OperationNotAllowed",
+                "Operation 'Delete' is not allowed since the cloud service is in 'Updating' state: another operation is in progress.",
+            )
+        op_id = str(uuid.uuid4())
+        self.data["operations"][op_id] = {
+            "name": op_id,
+            "kind": "delete",
+            "resource": rid.lower(),
+            "status": "InProgress",
+            "startTime": _now(),
+            "polls": 0,
+            "polls_needed": max(1, int(self.data.get("lro_polls", 2))),
+            "fail": self.data["fail_next"].pop(0) if self.data["fail_next"] else None,
+            "previous": None,
+        }
+        record["operation"] = op_id
+        record["body"]["properties"]["provisioningState"] = "Deleting"
+        return Response(202, None, self._lro_headers(request, op_id, record["body"]["location"]))
+
     def _patch(self, request: Request, record: dict | None, m) -> Response:
         if record is None:
             return self._not_found(m)
@@ -781,6 +817,8 @@ class Arm(Plugin):
                 return Response(
                     202, None, {"Retry-After": "1", "Location": request.raw_path and f"https://{request.host}{request.raw_path}"}
                 )
+            if op["status"] == "Succeeded" and op.get("kind") == "delete":
+                return Response(204)
             if op["status"] == "Succeeded":
                 return Response(200, self._public(record) if record else None)
             return Response(200, status)

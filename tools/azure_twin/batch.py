@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Azure Batch data plane (``<account>.<region>.batch.azure.com`` and the China / US Gov suffixes).
 
-Follows BatchService.json 2025-06-01.21.0 (``Jobs_ListJobs``, ``Jobs_GetJob``, ``Tasks_ListTasks``,
+Follows BatchService.json 2025-06-01.21.0 (``Jobs_ListJobs``, ``Jobs_GetJob``, ``Jobs_CreateJob`` - ``POST /jobs``,
+``201`` with ``ETag``, ``Last-Modified`` and ``DataServiceId``, ``409 JobExists`` -, ``Tasks_ListTasks``,
 ``Tasks_GetTask``) and Microsoft's "Authenticate requests to Azure Batch". Implemented independently of the
 collection (nothing under ``plugins/`` is imported), so a signing bug in the collection cannot be hidden by the same
 bug here.
@@ -653,6 +654,8 @@ class Batch(Plugin):
         if denied is not None:
             return denied
         parts = [p for p in request.path.split("/") if p]
+        if request.method == "POST" and parts == ["jobs"]:
+            return self._add_job(request)
         if request.method != "GET":
             return not_implemented("Batch", request)
         if parts == ["jobs"]:
@@ -769,6 +772,50 @@ class Batch(Plugin):
         body = {"odata.metadata": self._meta(request) + "#jobs/@Element"}
         body.update(self._shape(request, job, f"https://{request.host}/jobs/{quote(job_id)}", select, expand, ntasks))
         return self._ok(request, body, {"ETag": job["eTag"], "Last-Modified": _http_date(job["lastModified"])})
+
+    def _add_job(self, request: Request) -> Response:
+        """``Jobs_CreateJob``: a BatchJobCreateOptions body (``id`` and ``poolInfo`` required) becomes an active job."""
+        try:
+            body = json.loads(request.body.decode("utf-8-sig") or "null")
+        except (UnicodeDecodeError, ValueError):
+            return self.error(request, 400, "InvalidRequestBody", "The specified Request Body is not syntactically valid.")
+        if not isinstance(body, dict):
+            return self.error(request, 400, "InvalidRequestBody", "The specified Request Body is not syntactically valid.")
+        for prop in ("id", "poolInfo"):
+            if not body.get(prop):
+                return self.error(
+                    request,
+                    400,
+                    "MissingRequiredProperty",
+                    "A required property was not specified in the request body.",
+                    [("PropertyName", prop)],
+                )
+        job_id = str(body["id"])
+        if not re.match(r"^[A-Za-z0-9_-]{1,64}$", job_id):
+            return self.error(
+                request,
+                400,
+                "InvalidPropertyValue",
+                "The value provided for one of the properties in the request body is invalid.",
+                [("PropertyName", "id"), ("PropertyValue", job_id)],
+            )
+        now = _iso(dt.datetime.now(dt.timezone.utc))
+        job = {k: v for k, v in body.items() if k in _JOB_PROPS and k not in ("url", "eTag", "stats")}
+        job.update(
+            eTag="0x8D%013X" % random.getrandbits(52), lastModified=now, creationTime=now, stateTransitionTime=now, state="active"
+        )
+        job.setdefault("priority", 0)
+        job.setdefault("onAllTasksComplete", "noaction")
+        job.setdefault("onTaskFailure", "noaction")
+        job["executionInfo"] = {"startTime": now, "poolId": (body.get("poolInfo") or {}).get("poolId")}
+        with self.state.lock:
+            if job_id.lower() in {j.lower() for j in self.data["by_id"]}:
+                return self.error(request, 409, "JobExists", "The specified job already exists.")
+            self.data["jobs"].append(job)
+            self.data["by_id"][job_id] = job
+        url = f"https://{request.host}/jobs/{quote(job_id)}"
+        headers = {"ETag": job["eTag"], "Last-Modified": _http_date(now), "DataServiceId": url, "request-id": str(uuid.uuid4())}
+        return Response(201, None, headers)
 
     def _get_task(self, request: Request, job_id: str, task_id: str) -> Response:
         opts = self._options(request, "tasks")

@@ -13,8 +13,11 @@ from .base import AuthScheme, http_date
 class BatchSharedKeyAuth(AuthScheme):
     """``Authorization: SharedKey <account>:<signature>`` for the Batch data plane.
 
-    Every attempt gets a fresh ``ocp-date`` and the Batch Content-Type (:data:`_signing.batch.BATCH_CONTENT_TYPE`),
-    then is signed over the final URL and headers. ``last_string_to_sign`` keeps the string (never the key).
+    Every attempt gets a fresh ``ocp-date``, then is signed over the final URL and headers. A Content-Type the caller
+    set is kept and signed as sent: the Batch service builds its string-to-sign from the Content-Type it receives
+    ("Authenticate requests to Azure Batch", "Construct the signature string"), so replacing it would only hide the
+    caller's choice. Without one the Batch Content-Type (:data:`_signing.batch.BATCH_CONTENT_TYPE`) is sent.
+    ``last_string_to_sign`` keeps the string (never the key).
     """
 
     scheme = "SharedKey"
@@ -44,10 +47,11 @@ class BatchSharedKeyAuth(AuthScheme):
             raise ConfigError("batch_access_key: %s" % exc) from None
 
     def sign(self, r) -> None:
-        for name in [n for n in r.headers if n.lower() in ("ocp-date", "content-type")]:
+        for name in [n for n in r.headers if n.lower() == "ocp-date"]:
             del r.headers[name]
         r.headers["ocp-date"] = http_date()
-        r.headers["Content-Type"] = bk.BATCH_CONTENT_TYPE
+        if not r.headers.get("Content-Type"):
+            r.headers["Content-Type"] = bk.BATCH_CONTENT_TYPE
         sts = bk.string_to_sign(r.method, r.url, r.headers.items(), self.account)
         self.last_string_to_sign = sts
         signature = bk.sign(self._key, sts)

@@ -3,9 +3,10 @@
 """The one place where options become an auth scheme, for ``signet.azure.request`` and the typed modules alike.
 
 Every function takes a *host*: the AzureRestModule (anything with ``params``, ``register_secret(value)`` and
-``warn(text)``; ``add_cleanup_file`` is used when present). Each returns a validated scheme: validation runs
-offline and raises ConfigError naming the option and the fix. Entra is imported only when chosen, so a storage call
-never imports msal.
+``warn(text)``; ``add_cleanup_file`` is used when present; the storage_sas lookup passes a small adapter). Each
+returns a validated scheme: validation runs offline and raises ConfigError naming the option and the fix. Entra is
+imported only when chosen, so a Shared Key storage call never imports msal. ``auth_source`` (``_settings/auth_source``)
+decides where an Entra credential comes from, for every family at once.
 """
 
 from __future__ import annotations
@@ -14,25 +15,41 @@ from .._errors import ConfigError
 from .._settings import batch as batch_settings
 from .._settings import classic as classic_settings
 from .._settings import storage as storage_settings
-from .._settings.entra import cloud_endpoints, has_entra_credential
+from .._settings.auth_source import EntraSource, resolve_source
+from .._settings.entra import cloud_endpoints
 from .base import NoAuth
 from .batch import BatchSharedKeyAuth
 from .client_cert import ClientCertificateAuth
-from .storage import SasAuth, SharedKeyAuth, SharedKeyLiteAuth
+from .storage import SasAuth, SharedKeyAuth, SharedKeyLiteAuth, StorageBearerAuth
 from .tls import ClientCertificateAdapter
 
-#: ``auth`` values of signet.azure.request.
-REQUEST_SCHEMES = ("shared_key", "shared_key_lite", "sas", "none", "batch_shared_key", "entra", "client_certificate")
+#: ``auth`` values of signet.azure.request (``storage``: the storage options decide, by ``storage_auth``).
+REQUEST_SCHEMES = (
+    "shared_key",
+    "shared_key_lite",
+    "sas",
+    "storage",
+    "none",
+    "batch_shared_key",
+    "entra",
+    "client_certificate",
+)
 STORAGE_SCHEMES = {"shared_key": SharedKeyAuth, "shared_key_lite": SharedKeyLiteAuth, "sas": SasAuth}
+NO_STORAGE_CREDENTIAL = (
+    "no storage credential given: set account_key (env AZURE_STORAGE_KEY), sas_token (env AZURE_STORAGE_SAS_TOKEN) or "
+    "connection_string (env AZURE_STORAGE_CONNECTION_STRING); or sign in with Entra ID (storage_auth=entra): "
+    "client_id, client_secret and tenant_id (AWX's AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT), a client certificate, "
+    "federated_token_file, managed_identity, access_token, or auth_source cli, msi or credential_file"
+)
 
 
 # -- storage --------------------------------------------------------------------------------------------------------------
 def storage_scheme(settings, mode: str = "auto", table: bool = False):
-    """The storage scheme for resolved settings: ``auto`` picks Shared Key when a key is known, else SAS."""
+    """The key or SAS scheme for resolved settings: ``auto`` picks Shared Key when a key is known, else SAS."""
     if mode == "auto":
         mode = "shared_key" if settings.key else ("sas" if settings.sas_token else "shared_key")
     if mode not in STORAGE_SCHEMES:
-        raise ConfigError("storage auth %r is not supported; use shared_key, shared_key_lite or sas" % mode)
+        raise ConfigError("storage auth %r is not supported; use shared_key, shared_key_lite, sas or entra" % mode)
     if mode == "sas":
         scheme = SasAuth(settings.sas_token, settings.api_version, settings.account, settings.cloud)
     else:
@@ -41,13 +58,39 @@ def storage_scheme(settings, mode: str = "auto", table: bool = False):
     return scheme
 
 
-def storage(host, mode: str | None = None, service: str = "blob"):
-    """``(scheme, settings)`` for the storage options of ``host``; ``mode`` defaults to ``storage_auth``."""
-    settings = storage_settings.resolve(host.params)
-    scheme = storage_scheme(settings, mode or host.params.get("storage_auth") or "auto", table=(service == "table"))
+def storage(host, mode: str | None = None, service: str = "blob", scope: str | None = None):
+    """``(scheme, settings)`` for the storage options of ``host``; ``mode`` defaults to ``storage_auth``.
+
+    ``auto`` picks Shared Key when a key is known, else the SAS token, else Entra ID when an Entra credential is
+    given (options, environment, ``auth_source``); ConfigError naming every way when there is none.
+    """
+    mode = mode or host.params.get("storage_auth") or "auto"
+    settings = storage_settings.resolve(host.params, require_credential=False)
     if settings.sas_token:
         host.register_secret(settings.sas_token)
-    return scheme, settings
+    if mode == "auto" and not (settings.key or settings.sas_token):
+        if not entra_source(host).has_credential:
+            raise ConfigError(NO_STORAGE_CREDENTIAL)
+        mode = "entra"
+    if mode == "entra":
+        return storage_entra(host, settings, service, scope), settings
+    settings = storage_settings.resolve(host.params)
+    return storage_scheme(settings, mode, table=(service == "table")), settings
+
+
+def storage_entra(host, settings, service: str = "blob", scope: str | None = None):
+    """A StorageBearerAuth: an Entra token for ``storage_resource`` of the cloud (``scope`` overrides), over HTTPS only."""
+    url = settings.service_url(service)
+    if not url.lower().startswith("https://"):
+        raise ConfigError(
+            "storage_auth=entra: %s is not https; storage accepts bearer tokens only over HTTPS, and the token must not "
+            "travel in clear text: use an https endpoint" % url
+        )
+    scheme = StorageBearerAuth(
+        entra(host, "storage_resource", scope=scope), settings.account, settings.api_version, settings.cloud
+    )
+    scheme.validate()
+    return scheme
 
 
 def anonymous_storage_url(host, service: str) -> str | None:
@@ -72,7 +115,7 @@ def batch(host, mode: str | None = None):
     if mode == "auto":
         if params.get("batch_access_key"):
             mode = "shared_key"
-        elif has_entra_credential(params) or params.get("client_id"):
+        elif entra_source(host).has_credential or params.get("client_id"):
             mode = "entra"
         else:
             raise ConfigError(
@@ -89,21 +132,45 @@ def batch(host, mode: str | None = None):
 
 
 # -- Entra ID ---------------------------------------------------------------------------------------------------------------
+def entra_source(host) -> EntraSource:
+    """The effective Entra options of ``host`` by ``auth_source`` (computed once; secrets read from a credentials file
+    are registered with ``host.register_secret``)."""
+    cached = getattr(host, "_signet_entra_source", None)
+    if cached is not None:
+        return cached
+    source = resolve_source(host.params)
+    for secret in source.secrets:
+        host.register_secret(secret)
+    try:
+        host._signet_entra_source = source
+    except AttributeError:  # pragma: no cover - a host that takes no attributes computes it again
+        pass
+    return source
+
+
 def entra(host, resource_key: str, scope: str | None = None):
     """An EntraAuth for the cloud resource ``resource_key`` of ``_clouds.CLOUDS`` (``arm_resource``,
-    ``keyvault_resource``, ``batch_resource``), honouring ``cloud_endpoints``; ``scope`` defaults to
-    ``<resource>/.default``. Tokens are registered with ``host.register_secret``.
+    ``keyvault_resource``, ``batch_resource``, ``storage_resource``), honouring ``cloud_endpoints`` and
+    ``auth_source`` (an AzureCliAuth for ``cli``); ``scope`` defaults to ``<resource>/.default``. Tokens are
+    registered with ``host.register_secret``.
     """
     from .entra import EntraAuth
 
-    endpoints = cloud_endpoints(host.params)
+    source = entra_source(host)
+    endpoints = cloud_endpoints(source.params)
     if scope is None:
         try:
             resource = endpoints[resource_key]
         except KeyError:
             raise ConfigError("unknown cloud resource %r" % resource_key) from None
         scope = resource.rstrip("/") + "/.default"
-    scheme = EntraAuth.from_params(host.params, scope, on_token=host.register_secret, on_warning=host.warn)
+    if source.use_cli:
+        from .cli import AzureCliAuth
+
+        factory = AzureCliAuth.from_params
+    else:
+        factory = EntraAuth.from_params
+    scheme = factory(source.params, scope, on_token=host.register_secret, on_warning=host.warn)
     scheme.validate()
     return scheme
 
@@ -131,6 +198,10 @@ def for_request(host, auth: str, service: str):
         raise ConfigError("auth: %r is not supported; use one of %s" % (auth, ", ".join(sorted(REQUEST_SCHEMES))))
     if auth == "none":
         return NoAuth(), anonymous_storage_url(host, service), {}
+    if auth == "storage" or (auth == "shared_key" and host.params.get("storage_auth") == "entra"):
+        # storage_auth decides; storage_auth=entra is honoured with the default auth (shared_key) too
+        scheme, settings = storage(host, None, service, scope=host.params.get("scope"))
+        return scheme, settings.service_url(service), {}
     if auth in STORAGE_SCHEMES:
         scheme, settings = storage(host, auth, service)
         return scheme, settings.service_url(service), {}
@@ -140,6 +211,6 @@ def for_request(host, auth: str, service: str):
     if auth == "client_certificate":
         scheme, adapter, settings = classic(host)
         return scheme, settings.base_url, {"adapter": adapter}
-    endpoints = cloud_endpoints(host.params)
+    endpoints = cloud_endpoints(entra_source(host).params)
     scope = host.params.get("scope") or endpoints["arm_resource"].rstrip("/") + "/.default"
     return entra(host, "arm_resource", scope=scope), endpoints["resource_manager"], {}

@@ -173,6 +173,55 @@ class ArmClient:
             return self._poll_resource(resource_id, deadline, wait_timeout, first=resp)
         return self.get(resource_id, action="read %s after the update" % resource_id)["body"]
 
+    # -- any ARM request (signet.azure.request with wait=true) ---------------------------------------------------
+    def follow(self, resp, method: str, url: str, wait_timeout: float) -> dict:
+        """Follow the long-running operation that ``resp``, the answer to ``method url``, started (any ARM request).
+
+        Returns ``{"response": <the answer to report>, "poll_url": <the URL polled, without its query, or None>}``.
+        Polling follows :meth:`wait`; the answer reported follows azure-core's LROBasePolling (``get_final_get_url``):
+        after ``Azure-AsyncOperation``, a GET of the request URL for PUT and PATCH, of the ``Location`` URL for a POST
+        that has one, else the final operation status (DELETE); after ``Location`` alone, a GET of the request URL for
+        PUT and PATCH, else the Location's final answer. Without either header a PUT or PATCH whose
+        ``provisioningState`` is not terminal is polled at the request URL until it is.
+        """
+        method = method.upper()
+        deadline = self.clock() + wait_timeout
+        async_url = resp.headers.get("Azure-AsyncOperation")
+        location = resp.headers.get("Location")
+        if async_url:
+            poll_url = self._check_url(async_url)
+            final = self._poll_async(poll_url, resp, deadline, wait_timeout)
+        elif location:
+            poll_url = self._check_url(location)
+            final = self._poll_location(poll_url, resp, deadline, wait_timeout)
+        elif method in ("PUT", "PATCH") and resp.status_code != 204:
+            final = self._poll_request_url(resp, self._check_url(url), deadline, wait_timeout)
+            return {"response": final, "poll_url": url.split("?", 1)[0] if final is not resp else None}
+        else:
+            return {"response": resp, "poll_url": None}
+        if method in ("PUT", "PATCH"):
+            final = self.transport.request("GET", self._check_url(url), action="read %s after the operation" % urlsplit(url).path)
+        elif method == "POST" and async_url and location:
+            final = self.transport.request(
+                "GET", self._check_url(location), expected_status=(200, 204), action="read the operation's result"
+            )
+        return {"response": final, "poll_url": poll_url.split("?", 1)[0]}
+
+    def _poll_request_url(self, resp, url: str, deadline: float, wait_timeout: float):
+        """GET ``url`` until its ``provisioningState`` is terminal; ``resp`` itself when it already is."""
+        first, bare = resp, url.split("?", 1)[0]
+        while True:
+            body = json_of(resp, "read %s" % bare)
+            props = body.get("properties") if isinstance(body, dict) else None
+            state = ((props if isinstance(props, dict) else {}).get("provisioningState") or "Succeeded").lower()
+            if resp is not first:
+                self.poll_log.append({"url": bare, "status": state})
+            if state in TERMINAL:
+                self._raise_if_failed(state, body, url, resp=resp)
+                return resp
+            self._sleep_until_next(resp, deadline, url, wait_timeout)
+            resp = self.transport.request("GET", url, action="poll %s" % bare)
+
     def _timeout(self, url: str, wait_timeout: float):
         return OperationFailedError(
             "the operation is still running after %d s; it continues in Azure. Poll URL: %s"
@@ -200,7 +249,7 @@ class ArmClient:
                 )
             if status.lower() in TERMINAL:
                 self._raise_if_failed(status.lower(), body, url, resp=resp)
-                return
+                return resp
 
     def _poll_location(self, url: str, resp, deadline: float, wait_timeout: float) -> None:
         while True:
@@ -213,7 +262,7 @@ class ArmClient:
             status = (body.get("status") or "").lower()
             if status in ("failed", "canceled", "cancelled"):
                 self._raise_if_failed(status, body, url, resp=resp)
-            return
+            return resp
 
     def _poll_resource(self, resource_id: str, deadline: float, wait_timeout: float, first=None) -> dict:
         url = self.url(resource_id)

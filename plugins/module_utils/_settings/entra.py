@@ -18,6 +18,7 @@ ENDPOINT_KEYS = (
     "keyvault_resource",
     "batch_suffix",
     "batch_resource",
+    "storage_resource",
 )
 #: The options that each select an Entra credential (see ``credential_kind``).
 CREDENTIAL_OPTIONS = (

@@ -9,8 +9,8 @@ separate:
 
 * Content-Length is signed as the literal header value ("0" for an empty POST), never blanked as Storage does for
   x-ms-version >= 2015-02-21;
-* the Content-Type is the one sent, and the collection always sends :data:`BATCH_CONTENT_TYPE` (the Batch service
-  assumes it for a request without one, StackOverflow question 59024892);
+* the Content-Type is the one sent: the collection sends :data:`BATCH_CONTENT_TYPE` unless the caller set one (the
+  Batch service assumes it for a request without one, StackOverflow question 59024892);
 * the canonicalized headers are the ``ocp-*`` headers, and the date is ``ocp-date`` (the Date line is then empty);
 * the canonicalized resource is ``/`` + account + encoded path, then ``\\nname:value`` per query parameter, with no
   space before it and exactly the parameters on the URL.
@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from .common import STANDARD_HEADERS, hmac_sha256_b64
 
-#: The Content-Type the Batch service signs; sent (and signed) on every request, GET included.
+#: The Content-Type the Batch service expects; sent (and signed) on every request that has none, GET included.
 BATCH_CONTENT_TYPE = "application/json; odata=minimalmetadata; charset=utf-8"
 
 _LWS = re.compile(r"[ \t\r\n]+")

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to the signet.azure collection; may change at any time.
-"""Service SAS and account SAS generation (pure functions, no I/O).
+"""Service SAS, user delegation SAS and account SAS generation (pure functions, no I/O).
 
-Layouts follow Microsoft's "Create a service SAS" and "Create an account SAS" for signed version
-``SAS_VERSION`` (2020-12-06 and later field order, including signedEncryptionScope).
+Layouts follow Microsoft's "Create a service SAS", "Create a user delegation SAS" and "Create an account SAS" for
+signed version ``SAS_VERSION`` (2020-12-06 and later field order, including signedEncryptionScope). The user
+delegation layout also knows the fields that later versions add (2025-07-05: signedKeyDelegatedUserTenantId and
+signedDelegatedUserObjectId; 2026-04-06: signedRequestHeaders and signedRequestQueryParameters), sent empty.
 """
 
 from __future__ import annotations
@@ -107,11 +109,19 @@ def service_sas(
     snapshot: str = "",
     identifier: str = "",
 ) -> str:
-    """Build a service SAS token (without leading '?') for a container (``blob`` None) or a blob."""
+    """Build a service SAS token (without leading '?') for a container (``blob`` None) or a blob.
+
+    With ``identifier`` (a stored access policy of the container, ``si``), ``permissions`` and ``expiry`` may be
+    empty/None: the policy gives them (a field may be in the policy or in the SAS, not in both)."""
     resource = "bs" if (blob and snapshot) else ("b" if blob else "c")
-    perms = normalize_permissions(permissions, BLOB_PERMISSIONS if blob else CONTAINER_PERMISSIONS, "SAS")
+    if permissions or not identifier:
+        perms = normalize_permissions(permissions, BLOB_PERMISSIONS if blob else CONTAINER_PERMISSIONS, "SAS")
+    else:
+        perms = ""
+    if expiry is None and not identifier:
+        raise ValueError("a SAS without a stored access policy needs an expiry")
     st = format_time(start) if start else ""
-    se = format_time(expiry)
+    se = format_time(expiry) if expiry is not None else ""
     sts = service_sas_string_to_sign(
         account=account,
         container=container,
@@ -139,6 +149,77 @@ def service_sas(
             ("sig", sig),
         ]
     )
+
+
+def user_delegation_string_to_sign(
+    *,
+    account: str,
+    container: str,
+    blob: str | None,
+    permissions: str,
+    expiry: str,
+    key: dict,
+    start: str = "",
+    ip: str = "",
+    protocol: str = "https",
+    resource: str = "c",
+    snapshot: str = "",
+    version: str = SAS_VERSION,
+) -> str:
+    """The user delegation SAS string-to-sign ("Create a user delegation SAS", "Construct a user delegation
+    signature"). ``key`` is the Get User Delegation Key answer (``_clients/user_delegation.KEY_FIELDS`` names)."""
+    canonical = "/blob/%s/%s" % (account, container) + ("/" + blob if blob else "")
+    fields = [permissions, start, expiry, canonical]
+    fields += [key["signed_oid"], key["signed_tid"], key["signed_start"], key["signed_expiry"]]
+    fields += [key["signed_service"], key["signed_version"]]
+    fields += ["", "", ""]  # signedAuthorizedUserObjectId, signedUnauthorizedUserObjectId, signedCorrelationId
+    if version >= "2025-07-05":
+        fields += ["", ""]  # signedKeyDelegatedUserTenantId, signedDelegatedUserObjectId
+    fields += [ip, protocol, version, resource, snapshot, ""]  # ..., signedSnapshotTime, signedEncryptionScope
+    if version >= "2026-04-06":
+        fields += ["", ""]  # signedRequestHeaders, signedRequestQueryParameters
+    fields += ["", "", "", "", ""]  # rscc, rscd, rsce, rscl, rsct
+    return "\n".join(fields)
+
+
+def user_delegation_sas(
+    account: str,
+    key: dict,
+    container: str,
+    blob: str | None,
+    permissions: str,
+    expiry: _dt.datetime,
+    start: _dt.datetime | None = None,
+    ip: str = "",
+    protocol: str = "https",
+    snapshot: str = "",
+    version: str = SAS_VERSION,
+) -> str:
+    """Build a user delegation SAS token (without leading '?') for a container (``blob`` None) or a blob, signed with
+    the user delegation key ``key`` (``value`` is its base64 secret). A user delegation SAS takes no stored access
+    policy. ValueError for bad permissions."""
+    resource = "bs" if (blob and snapshot) else ("b" if blob else "c")
+    perms = normalize_permissions(permissions, BLOB_PERMISSIONS if blob else CONTAINER_PERMISSIONS, "SAS")
+    st = format_time(start) if start else ""
+    se = format_time(expiry)
+    sts = user_delegation_string_to_sign(
+        account=account,
+        container=container,
+        blob=blob,
+        permissions=perms,
+        expiry=se,
+        key=key,
+        start=st,
+        ip=ip,
+        protocol=protocol,
+        resource=resource,
+        snapshot=snapshot,
+        version=version,
+    )
+    fields = [("sv", version), ("st", st), ("se", se), ("sr", resource), ("sp", perms), ("sip", ip), ("spr", protocol)]
+    fields += [("skoid", key["signed_oid"]), ("sktid", key["signed_tid"]), ("skt", key["signed_start"])]
+    fields += [("ske", key["signed_expiry"]), ("sks", key["signed_service"]), ("skv", key["signed_version"])]
+    return _token(fields + [("sig", sign(key["value"], sts))])
 
 
 def account_sas_string_to_sign(

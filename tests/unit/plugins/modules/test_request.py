@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 
 import pytest
 import requests
@@ -11,7 +14,14 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
-from ansible_collections.signet.azure.plugins.module_utils._clients.generic import build_url, encode_body, parse_content
+from ansible_collections.signet.azure.plugins.module_utils._clients.generic import (
+    build_url,
+    encode_body,
+    parse_content,
+    request_body,
+)
+from ansible_collections.signet.azure.plugins.module_utils._defaults import BATCH_API_VERSION
+from ansible_collections.signet.azure.plugins.module_utils._signing import batch as bk
 from ansible_collections.signet.azure.plugins.module_utils._signing import storage as sk
 from ansible_collections.signet.azure.plugins.modules import request as request_module
 from tests.helpers.http_stub import serve
@@ -214,3 +224,264 @@ def test_config_errors_name_the_option(run, args, option):
     assert kind == "fail"
     assert any(o in result["msg"] for o in option.split("|")), result["msg"]
     assert KEY not in json.dumps(result)
+
+
+# ---- binary bodies: src, body_base64, content_md5 ----------------------------------------------------------------
+
+
+def _md5(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def _check_shared_key(base: str, sent: dict) -> None:
+    sts = sk.string_to_sign_shared_key(sent["method"], base + sent["path"], sent["headers"], ACCOUNT)
+    assert sent["headers"]["Authorization"] == "SharedKey %s:%s" % (ACCOUNT, sk.sign(KEY, sts))
+
+
+PAGE = bytes(range(256)) * 2  # 512 bytes, most of them not UTF-8 text
+
+
+def test_src_is_sent_byte_for_byte_with_content_md5(run, tmp_path):
+    src = tmp_path / "page.bin"
+    src.write_bytes(PAGE)
+    with serve() as (base, script):
+        script.steps = [(201, {}, b"")]
+        kind, result = run(
+            storage_args(
+                base + "/" + ACCOUNT,
+                method="PUT",
+                path="/disks/d.vhd?comp=page",
+                headers={"x-ms-page-write": "update", "x-ms-range": "bytes=0-511"},
+                src=str(src),
+                content_md5=True,
+                status_code=[201],
+            )
+        )
+        sent = script.seen[0]
+    assert kind == "exit" and result["changed"] is True and result["status"] == 201
+    assert sent["body"] == PAGE
+    assert sent["headers"]["Content-Length"] == "512" and "Transfer-Encoding" not in sent["headers"]
+    assert sent["headers"]["Content-MD5"] == result["content_md5"] == _md5(PAGE)
+    _check_shared_key(base, sent)  # Content-Length and Content-MD5 signed as sent
+
+
+def test_body_base64_sends_the_decoded_bytes(run):
+    encoded = base64.b64encode(PAGE).decode()
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))  # line breaks, as in PEM or slurp
+    with serve() as (base, script):
+        script.steps = [(201, {}, b"")]
+        kind, result = run(
+            storage_args(
+                base + "/" + ACCOUNT, method="PUT", path="/c/b.bin", headers={"x-ms-blob-type": "BlockBlob"}, body_base64=wrapped
+            )
+            | {"status_code": [201]}
+        )
+        sent = script.seen[0]
+    assert kind == "exit" and result["status"] == 201
+    assert sent["body"] == PAGE and "Content-MD5" not in sent["headers"] and "content_md5" not in result
+    _check_shared_key(base, sent)
+
+
+def test_zero_byte_src_is_sent_with_content_length_0(run, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with serve() as (base, script):
+        script.steps = [(201, {}, b"")]
+        kind, result = run(storage_args(base + "/" + ACCOUNT, method="PUT", path="/c/e", src=str(empty), status_code=[201]))
+        sent = script.seen[0]
+    assert kind == "exit"
+    assert sent["headers"].get("Content-Length") == "0" and "Transfer-Encoding" not in sent["headers"]
+
+
+def test_src_is_streamed_from_an_open_file_and_closed_after(tmp_path):
+    src = tmp_path / "big.bin"
+    src.write_bytes(PAGE * 8)
+    headers = {}
+    with request_body({"src": str(src), "content_md5": True}, headers) as (data, md5):
+        assert hasattr(data, "read") and not isinstance(data, bytes)  # requests streams it; never read whole here
+        assert data.tell() == 0  # hashing left the position where the send starts
+        assert md5 == headers["Content-MD5"] == _md5(PAGE * 8)
+    assert data.closed
+
+
+def test_retry_sends_the_whole_file_again(run, tmp_path):
+    src = tmp_path / "page.bin"
+    src.write_bytes(PAGE)
+    with serve() as (base, script):
+        script.steps = [(503, {}, b""), (201, {}, b"")]
+        kind, result = run(
+            storage_args(base + "/" + ACCOUNT, method="PUT", path="/c/p", src=str(src), content_md5=True, status_code=[201])
+            | {"retries": 1}
+        )
+        bodies = [s["body"] for s in script.seen]
+    assert kind == "exit" and bodies == [PAGE, PAGE]
+
+
+def test_check_mode_prepares_the_body_but_sends_nothing(run, tmp_path):
+    src = tmp_path / "page.bin"
+    src.write_bytes(PAGE)
+    with serve() as (base, script):
+        kind, result = run(
+            storage_args(
+                base + "/" + ACCOUNT, method="PUT", path="/c/p", src=str(src), content_md5=True, _ansible_check_mode=True
+            )
+        )
+        assert script.seen == []
+    assert kind == "exit" and result["changed"] is True and result["content_md5"] == _md5(PAGE)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (dict(body="x", src="/etc/hostname"), "mutually exclusive"),
+        (dict(body_base64="AAAA", src="/etc/hostname"), "mutually exclusive"),
+        (dict(body_base64="not base64!"), "^body_base64: not valid base64"),
+        (dict(src="/no/such/file"), "^src: /no/such/file is not a file"),
+        (dict(content_md5=True), "^content_md5: there is no body"),
+        (dict(body="x", content_md5=True, headers={"content-md5": "abc"}), "^content_md5: headers already set"),
+    ],
+)
+def test_body_option_errors_name_the_option(run, extra, match):
+    with serve() as (base, script):
+        kind, result = run(storage_args(base + "/" + ACCOUNT, method="PUT", path="/c/p", **extra))
+        assert script.seen == []
+    assert kind == "fail" and re.search(match, result["msg"]), result["msg"]
+
+
+# ---- Batch: the caller's Content-Type, api-version, MissingRequiredQueryParameter --------------------------------
+
+BATCH_KEY = base64.b64encode(b"k" * 64).decode()
+
+
+def batch_args(url: str, **kw):
+    args = dict(
+        auth="batch_shared_key",
+        batch_endpoint="https://acct.eastus.batch.azure.com",
+        batch_access_key=BATCH_KEY,
+        url=url,
+        retries=0,
+    )
+    args.update(kw)
+    return args
+
+
+def _check_batch(base: str, sent: dict) -> str:
+    sts = bk.string_to_sign(sent["method"], base + sent["path"], sent["headers"].items(), "acct")
+    assert sent["headers"]["Authorization"] == "SharedKey acct:" + bk.sign(BATCH_KEY, sts)
+    return sts
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    seen = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: seen.append(text))
+    return seen
+
+
+def test_batch_keeps_and_signs_the_callers_content_type_and_adds_api_version(run, warnings):
+    with serve() as (base, script):
+        script.steps = [(201, {}, b"")]
+        kind, result = run(
+            batch_args(
+                base + "/jobs",
+                method="POST",
+                headers={"Content-Type": "application/json"},
+                body_format="json",
+                body={"id": "j1", "poolInfo": {"poolId": "p"}},
+                status_code=[201],
+            )
+        )
+        sent = script.seen[0]
+    assert kind == "exit" and result["status"] == 201
+    assert sent["path"] == "/jobs?api-version=" + BATCH_API_VERSION
+    assert sent["headers"]["Content-Type"] == "application/json"
+    assert _check_batch(base, sent).split("\n")[5] == "application/json"
+    assert json.loads(sent["body"]) == {"id": "j1", "poolInfo": {"poolId": "p"}}
+    assert warnings == []
+
+
+def test_batch_json_body_defaults_to_the_batch_content_type(run):
+    with serve() as (base, script):
+        script.steps = [(201, {}, b"")]
+        kind, _result = run(
+            batch_args(base + "/jobs?api-version=2024-07-01.20.0", method="POST", body_format="json", body={"id": "j"})
+            | {"status_code": [201]}
+        )
+        sent = script.seen[0]
+    assert kind == "exit"
+    assert sent["path"] == "/jobs?api-version=2024-07-01.20.0"  # the caller's own version is kept, not doubled
+    assert sent["headers"]["Content-Type"] == bk.BATCH_CONTENT_TYPE
+    _check_batch(base, sent)
+
+
+def test_batch_non_json_content_type_is_kept_with_a_warning(run, warnings):
+    with serve() as (base, script):
+        kind, _result = run(batch_args(base + "/jobs", headers={"Content-Type": "text/plain"}, api_version="2024-07-01.20.0"))
+        sent = script.seen[0]
+    assert kind == "exit" and sent["headers"]["Content-Type"] == "text/plain"
+    assert sent["path"] == "/jobs?api-version=2024-07-01.20.0"  # api_version wins over batch_api_version
+    _check_batch(base, sent)
+    assert len(warnings) == 1 and "text/plain" in warnings[0] and "odata=minimalmetadata" in warnings[0]
+
+
+def test_missing_query_parameter_is_named_batch_json(run):
+    body = json.dumps(
+        {
+            "odata.metadata": "https://acct.eastus.batch.azure.com/$metadata#errors/@Element",
+            "code": "MissingRequiredQueryParameter",
+            "message": {"lang": "en-US", "value": "A query parameter that's mandatory for this request is not specified."},
+            "values": [{"key": "QueryParameterName", "value": "api-version"}],
+        }
+    ).encode()
+    with serve() as (base, script):
+        script.steps = [(400, {"Content-Type": "application/json;odata=minimalmetadata"}, body)]
+        kind, result = run(dict(auth="none", url=base + "/jobs", retries=0))
+    assert kind == "fail" and result["status"] == 400 and result["error_code"] == "MissingRequiredQueryParameter"
+    assert "The missing query parameter is 'api-version': set api_version" in result["msg"]
+    assert result["missing_query_parameter"] == "api-version"
+
+
+def test_missing_query_parameter_is_named_storage_xml(run):
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><Error><Code>MissingRequiredQueryParameter</Code>'
+        b"<Message>A query parameter that's mandatory for this request is not specified.</Message>"
+        b"<QueryParameterName>comp</QueryParameterName></Error>"
+    )
+    with serve() as (base, script):
+        script.steps = [(400, {"Content-Type": "application/xml"}, body)]
+        kind, result = run(storage_args(base + "/" + ACCOUNT, method="PUT", path="/c/p", body="x"))
+    assert kind == "fail" and "The missing query parameter is 'comp': add it to url, path or query." in result["msg"]
+    assert result["missing_query_parameter"] == "comp"
+
+
+def test_storage_urls_get_no_api_version(run):
+    with serve() as (base, script):
+        kind, _result = run(storage_args(base + "/" + ACCOUNT, path="/?comp=list", api_version="2020-01-01"))
+        assert "api-version" not in script.seen[0]["path"]
+    assert kind == "exit"
+
+
+# ---- ARM: api-version required, wait only for ARM ---------------------------------------------------------------
+
+
+def test_arm_without_api_version_fails_before_sending(run):
+    kind, result = run(
+        dict(auth="entra", access_token="eyJ0.x.y", url="https://management.azure.com/subscriptions/s/resourcegroups", retries=0)
+    )
+    assert kind == "fail" and result["msg"].startswith("api_version: every Resource Manager request needs an api-version")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(method="PUT", path="/c?restype=container"),
+        dict(
+            method="DELETE", auth="entra", access_token="eyJ0.x.y", url="https://myvault.vault.azure.net/keys/k?api-version=7.5"
+        ),
+    ],
+)
+def test_wait_is_refused_outside_arm(run, args):
+    with serve() as (base, script):
+        kind, result = run(storage_args(base + "/" + ACCOUNT, wait=True, **args))
+        assert script.seen == []
+    assert kind == "fail" and result["msg"].startswith("wait: only Azure Resource Manager long-running operations")

@@ -197,5 +197,12 @@ def test_lookup_documents_the_account_options_from_the_fragment_with_env():
     assert envs["endpoint"] == ["AZURE_STORAGE_BLOB_ENDPOINT"]
     assert envs["cloud"] == ["AZURE_CLOUD_ENVIRONMENT"]
     assert "3-24 lowercase" in " ".join(options["account_name"]["description"])
-    assert "sas_token" not in options and "storage_auth" not in options
-    assert {"sas_type", "permissions", "expiry", "output"} <= set(options)
+    assert "sas_token" not in options
+    assert {"sas_type", "permissions", "expiry", "output", "storage_auth", "policy_id"} <= set(options)
+    assert options["storage_auth"]["choices"] == ["auto", "shared_key", "entra"]
+    # the Entra ID options come from fragment entra_auth (DOCUMENTATION + PLUGINS), in the modules' order
+    assert envs["tenant_id"] == ["AZURE_TENANT", "AZURE_TENANT_ID"]
+    assert envs["client_secret"] == ["AZURE_SECRET", "AZURE_CLIENT_SECRET"]
+    assert options["tenant_id"]["aliases"] == ["tenant"] and options["cloud"]["aliases"] == ["cloud_environment"]
+    assert "choices" not in options["cloud"]
+    assert envs["ca_bundle"] == ["SIGNET_AZURE_CA_BUNDLE"]

@@ -178,3 +178,73 @@ def test_client_errors_are_not_retried():
     with pytest.raises(AzureRestError, match="precondition"):
         c.put(RID, {})
     assert len(t.sent) == 1
+
+
+# ---- follow(): any ARM request (signet.azure.request with wait=true) ------------------------------------------------
+URL = BASE + RID + "?api-version=2024-11-04&$expand=instanceView"
+
+
+def test_follow_put_async_then_get_of_the_request_url():
+    c, t, clock = client(
+        [
+            ("GET", "/op/9", Resp(200, {"status": "InProgress"}, {"Retry-After": "1"})),
+            ("GET", "/op/9", Resp(200, {"status": "Succeeded"})),
+            ("GET", URL, DONE),
+        ]
+    )
+    first = Resp(201, {"properties": {"provisioningState": "Creating"}}, {"Azure-AsyncOperation": BASE + "/op/9?api-version=x"})
+    out = c.follow(first, "put", URL, 600)
+    assert out["response"] is DONE
+    assert out["poll_url"] == BASE + "/op/9"
+    assert t.sent[-1][1] == URL  # the final GET keeps the request's own query ($expand)
+    assert len(c.poll_log) == 2 and clock["t"] == 5 + 1  # first Retry-After missing: poll_interval, then 1 s
+
+
+def test_follow_delete_location_only_reports_the_final_answer_without_a_get():
+    gone = Resp(204, None)
+    c, t, _clock = client([("GET", "/loc/7", Resp(202, None, {"Retry-After": "0"})), ("GET", "/loc/7", gone)])
+    out = c.follow(Resp(202, None, {"Location": BASE + "/loc/7", "Retry-After": "0"}), "DELETE", URL, 600)
+    assert out["response"] is gone and out["poll_url"] == BASE + "/loc/7"
+    assert [s[0] for s in t.sent] == ["GET", "GET"] and all("/loc/7" in s[1] for s in t.sent)
+
+
+def test_follow_delete_async_reports_the_final_status():
+    status = Resp(200, {"status": "Succeeded"})
+    c, t, _clock = client([("GET", "/op/8", status)])
+    out = c.follow(Resp(202, None, {"Azure-AsyncOperation": BASE + "/op/8", "Location": BASE + "/loc/8"}), "DELETE", URL, 600)
+    assert out["response"] is status and len(t.sent) == 1
+
+
+def test_follow_post_async_then_get_of_location():
+    result = Resp(200, {"value": "done"})
+    c, _t, _clock = client([("GET", "/op/6", Resp(200, {"status": "Succeeded"})), ("GET", "/loc/6", result)])
+    first = Resp(202, None, {"Azure-AsyncOperation": BASE + "/op/6", "Location": BASE + "/loc/6"})
+    assert c.follow(first, "POST", BASE + RID + "/start?api-version=1", 600)["response"] is result
+
+
+def test_follow_nothing_to_follow():
+    c, t, _clock = client([])
+    done = Resp(200, {"properties": {"provisioningState": "Succeeded"}})
+    assert c.follow(done, "PUT", URL, 600) == {"response": done, "poll_url": None}
+    gone = Resp(204, None)
+    assert c.follow(gone, "DELETE", URL, 600) == {"response": gone, "poll_url": None}
+    assert t.sent == [] and c.poll_log == []
+
+
+def test_follow_put_without_headers_polls_the_request_url():
+    c, t, _clock = client([("GET", URL, Resp(200, {"properties": {"provisioningState": "Updating"}})), ("GET", URL, DONE)])
+    out = c.follow(Resp(201, {"properties": {"provisioningState": "Creating"}}), "PUT", URL, 600)
+    assert out["response"] is DONE and out["poll_url"] == BASE + RID
+    assert [e["status"] for e in c.poll_log] == ["updating", "succeeded"]
+
+
+def test_follow_failed_delete_and_foreign_host():
+    c, _t, _clock = client(
+        [("GET", "/op/5", Resp(200, {"status": "Failed", "error": {"code": "Conflict", "message": "in use"}}))]
+    )
+    with pytest.raises(OperationFailedError, match="failed: Conflict: in use"):
+        c.follow(Resp(202, None, {"Azure-AsyncOperation": BASE + "/op/5"}), "DELETE", URL, 600)
+    c, t, _clock = client([])
+    with pytest.raises(OperationFailedError, match="refusing to send the token"):
+        c.follow(Resp(202, None, {"Location": "https://evil.example.com/loc"}), "DELETE", URL, 600)
+    assert t.sent == []

@@ -129,14 +129,26 @@ def _prepared(url: str, headers: dict | None = None):
     return requests.Request("GET", url, headers=headers or {}).prepare()
 
 
-def test_auth_always_sends_and_signs_the_batch_content_type():
+def test_auth_sends_and_signs_the_batch_content_type_when_none_is_set():
     auth = BatchSharedKeyAuth("acct", KEY64, "https://acct.eastus.batch.azure.com")
-    r = _prepared("https://acct.eastus.batch.azure.com/jobs?api-version=2025-06-01.21.0", {"Content-Type": "application/json"})
+    r = _prepared("https://acct.eastus.batch.azure.com/jobs?api-version=2025-06-01.21.0")
     auth(r)
     assert r.headers["Content-Type"] == CT
     assert auth.last_string_to_sign.split("\n")[5] == CT
     assert r.headers["Authorization"] == "SharedKey acct:" + bk.sign(KEY64, auth.last_string_to_sign)
     assert "ocp-date" in r.headers and KEY64 not in auth.last_string_to_sign
+
+
+@pytest.mark.parametrize("name", ["Content-Type", "content-type"])
+def test_auth_keeps_and_signs_the_callers_content_type(name):
+    """The Batch service signs the Content-Type it receives: the caller's value is sent and signed, not replaced."""
+    auth = BatchSharedKeyAuth("acct", KEY64, "https://acct.eastus.batch.azure.com")
+    r = _prepared("https://acct.eastus.batch.azure.com/jobs?api-version=2025-06-01.21.0", {name: "application/json"})
+    auth(r)
+    assert r.headers["Content-Type"] == "application/json"
+    assert [k for k in r.headers if k.lower() == "content-type"] == [name]
+    assert auth.last_string_to_sign.split("\n")[5] == "application/json"
+    assert r.headers["Authorization"] == "SharedKey acct:" + bk.sign(KEY64, auth.last_string_to_sign)
 
 
 def test_signature_equals_azure_batch_sdk_signer():
