@@ -439,7 +439,7 @@ class LookupModule(LookupBase):
         non-empty variable wins and an empty one counts as unset (Ansible's own reading takes the last one set)."""
         value, origin = self.get_option_and_origin(name)
         names = envs.get(name) or []
-        if origin in names:
+        if str(origin).startswith("env: ") and str(origin)[5:] in names:
             value = next((os.environ[n].strip() for n in names if (os.environ.get(n) or "").strip()), None)
             if value and name in PATH_OPTIONS:
                 value = os.path.expanduser(value)

@@ -134,13 +134,18 @@ options:
       - V(shared_key), V(shared_key_lite) and V(sas) use the storage options. V(batch_shared_key) uses the Batch
         options. V(entra) uses the Entra ID options and O(scope). V(client_certificate) uses the classic management
         certificate options. V(none) sends no credential.
+      - V(storage) lets O(storage_auth) decide, as the storage modules do (V(auto) is Shared Key with a key, else the
+        SAS, else Entra ID). With O(storage_auth=entra) the default V(shared_key) also signs with Entra ID. Storage
+        with Entra ID sends a token for C(https://storage.azure.com/.default) (or O(scope)) and C(x-ms-version).
     type: str
     default: shared_key
-    choices: [shared_key, shared_key_lite, sas, none, batch_shared_key, entra, client_certificate]
+    choices: [shared_key, shared_key_lite, sas, storage, none, batch_shared_key, entra, client_certificate]
   scope:
     description:
       - Token scope for O(auth=entra), for example V(https://vault.azure.net/.default). Defaults to the resource
         manager of O(cloud).
+      - For storage with Entra ID, defaults to V(https://storage.azure.com/.default); an account-specific audience
+        such as V(https://mystorage.blob.core.windows.net/.default) also works.
     type: str
 extends_documentation_fragment:
   - signet.azure.storage_auth
@@ -264,6 +269,12 @@ EXAMPLES = r"""
     status_code: [200, 204]
     wait: true
 
+- name: Blob service properties with Entra ID (AWX's Azure credential in the environment), no account key
+  signet.azure.request:
+    account_name: mystorage
+    storage_auth: entra
+    path: /?restype=service&comp=properties
+
 - name: Storage defaults for several calls
   module_defaults:
     group/signet.azure.storage:
@@ -370,7 +381,16 @@ def main():
             auth=dict(
                 type="str",
                 default="shared_key",
-                choices=["shared_key", "shared_key_lite", "sas", "none", "batch_shared_key", "entra", "client_certificate"],
+                choices=[
+                    "shared_key",
+                    "shared_key_lite",
+                    "sas",
+                    "storage",
+                    "none",
+                    "batch_shared_key",
+                    "entra",
+                    "client_certificate",
+                ],
             ),
             scope=dict(type="str"),
         ),

@@ -32,6 +32,7 @@ from ansible_collections.signet.azure.plugins.module_utils._errors import Authen
 from ansible_collections.signet.azure.plugins.module_utils._explain import explain
 from ansible_collections.signet.azure.plugins.module_utils._signing import sas as sas_signing
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
+from tests.helpers.playbook import failures, run_playbook
 
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 ENV_TO_CLEAR = (
@@ -456,3 +457,158 @@ def test_lookup_stored_access_policy_sas(env, azurite_oauth):
         lookup_opts(azurite_oauth, container=name, policy_id="nobody", account_key=azurite_oauth.key, output="token")
     )
     assert requests_get(check.url(name, "hello.txt") + "?" + unknown, azurite_oauth).status_code == 403
+
+
+# -- the modules through ansible-playbook -------------------------------------------------------------------------------
+def _play(tasks: list, defaults: dict) -> list:
+    return [
+        {
+            "name": "Storage with Entra ID",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "module_defaults": {"group/signet.azure.storage": defaults},
+            "tasks": tasks,
+        }
+    ]
+
+
+def _playbook_env(twin, azurite_oauth, home: Path, extra: dict | None = None) -> dict:
+    env = dict(twin.env, REQUESTS_CA_BUNDLE=str(azurite_oauth.ca_bundle), SSL_CERT_FILE=str(azurite_oauth.ca_bundle))
+    env["HOME"] = str(home)
+    for name in ENV_TO_CLEAR:
+        env[name] = ""  # set but empty, as AWX renders an input left empty: counts as unset
+    env.update(extra or {})
+    return env
+
+
+def test_modules_with_awx_environment(env, azurite_oauth, tmp_path):
+    """AWX's built-in Azure credential (AZURE_CLIENT_ID / AZURE_SECRET / AZURE_TENANT / AZURE_SUBSCRIPTION_ID, an
+    empty AZURE_CLOUD_ENVIRONMENT) drives the storage modules, request and the lookup unchanged: the tasks name only
+    the account, the endpoint and the CA. Check mode writes nothing; every result is verified with Shared Key."""
+    import yaml
+
+    app = env.info["entra"]["secret_app"]
+    name = "awx-%s" % uuid.uuid4().hex[:8]
+    dest = tmp_path / "downloaded.txt"
+    defaults = dict(endpoint=azurite_oauth.blob_endpoint, ca_bundle=str(azurite_oauth.ca_bundle))
+    tasks = [
+        {"name": "Create in check mode", "signet.azure.storage_container": {"name": name}, "check_mode": True, "register": "c0"},
+        {"name": "Create", "signet.azure.storage_container": {"name": name}, "register": "c1"},
+        {"name": "Again", "signet.azure.storage_container": {"name": name}, "register": "c2"},
+        {"name": "Upload", "signet.azure.storage_blob": {"container": name, "name": "a.txt", "content": "entra"}},
+        {"name": "List", "signet.azure.storage_blob_info": {"container": name}, "register": "listing"},
+        {"name": "Download", "signet.azure.storage_blob_download": {"container": name, "name": "a.txt", "dest": str(dest)}},
+        {
+            "name": "request with storage_auth entra",
+            "signet.azure.request": {"path": "/%s?restype=container&comp=list" % name, "storage_auth": "entra"},
+            "register": "raw",
+        },
+        {
+            "name": "A user delegation SAS from the same environment",
+            "ansible.builtin.set_fact": {
+                "sas_url": "{{ lookup('signet.azure.storage_sas', endpoint=%r, ca_bundle=%r, container=%r, blob='a.txt', "
+                "expiry='10m') }}" % (azurite_oauth.blob_endpoint, str(azurite_oauth.ca_bundle), name)
+            },
+            "no_log": True,
+        },
+        {
+            "name": "Read it without any credential",
+            "ansible.builtin.uri": {"url": "{{ sas_url }}", "ca_path": str(azurite_oauth.ca_bundle), "return_content": True},
+            "register": "via_sas",
+            "no_log": True,
+        },
+        {
+            "name": "Outcome",
+            "ansible.builtin.assert": {
+                "that": [
+                    "c0 is changed",
+                    "c1 is changed",
+                    "c2 is not changed",
+                    "listing.blobs | map(attribute='name') | list == ['a.txt']",
+                    "'a.txt' in raw.content.EnumerationResults.Blobs.Blob.Name",
+                    "via_sas.content == 'entra'",
+                    "'skoid=' in sas_url",
+                ]
+            },
+        },
+    ]
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump(_play(tasks, defaults), sort_keys=False))
+    awx = {
+        "AZURE_CLIENT_ID": app["client_id"],
+        "AZURE_SECRET": app["client_secret"],
+        "AZURE_TENANT": env.info["tenant_id"],
+        "AZURE_SUBSCRIPTION_ID": env.info["subscription_id"],
+        "AZURE_STORAGE_ACCOUNT": azurite_oauth.account,
+    }
+    rc, results, stdout, stderr = run_playbook(
+        playbook, env=_playbook_env(env, azurite_oauth, tmp_path, awx), verbosity=4, tmp=tmp_path
+    )
+    assert rc == 0, json.dumps(failures(results), indent=1, default=str)[:6000] + stderr[-3000:]
+    assert app["client_secret"] not in stdout + stderr
+    assert "eyJ" not in stdout + stderr, "a token (JWT) was printed"
+    assert dest.read_bytes() == b"entra"
+    check = shared_key_client(azurite_oauth)
+    assert [b["name"] for b in check.list_blobs(name)["blobs"]] == ["a.txt"]
+
+
+def test_azcollection_habits_in_playbooks(env, azurite_oauth, tmp_path):
+    """~/.azure/credentials with auth_source=credential_file and profile, the tenant/secret/cloud_environment aliases,
+    auth_source=cli with a fake az, and a clear failure when az is missing."""
+    import yaml
+
+    app = env.info["entra"]["secret_app"]
+    (tmp_path / ".azure").mkdir()
+    (tmp_path / ".azure" / "credentials").write_text(
+        "[default]\nclient_id = wrong\nsecret = wrong\ntenant = wrong\n\n[ci]\nclient_id = %s\nsecret = %s\ntenant = %s\n"
+        "subscription_id = %s\ncloud_environment = AzureCloud\n"
+        % (app["client_id"], app["client_secret"], env.info["tenant_id"], env.info["subscription_id"])
+    )
+    bindir = _fake_az(tmp_path, _storage_token(env))
+    defaults = dict(
+        account_name=azurite_oauth.account, endpoint=azurite_oauth.blob_endpoint, ca_bundle=str(azurite_oauth.ca_bundle)
+    )
+    path_with_az = "%s:%s" % (bindir, os.environ["PATH"])
+    tasks = [
+        {"name": "Profile", "signet.azure.storage_container_info": {"auth_source": "credential_file", "profile": "ci"}},
+        {
+            "name": "Aliases",
+            "signet.azure.storage_container_info": {
+                "tenant": env.info["tenant_id"],
+                "client_id": app["client_id"],
+                "secret": app["client_secret"],
+                "cloud_environment": "AzurePublicCloud",
+            },
+        },
+        {
+            "name": "Azure CLI",
+            "signet.azure.storage_container_info": {"auth_source": "cli"},
+            "environment": {"PATH": path_with_az},
+        },
+        {
+            "name": "No Azure CLI",
+            "signet.azure.storage_container_info": {"auth_source": "cli"},
+            "environment": {"PATH": str(tmp_path / "empty-bin")},
+            "register": "no_az",
+            "ignore_errors": True,
+        },
+        {
+            "name": "Outcome",
+            "ansible.builtin.assert": {
+                "that": [
+                    "no_az is failed",
+                    "'the Azure CLI (az) is not installed' in no_az.msg",
+                    "'auth_source' in no_az.msg",
+                ]
+            },
+        },
+    ]
+    playbook = tmp_path / "habits.yml"
+    playbook.write_text(yaml.safe_dump(_play(tasks, defaults), sort_keys=False))
+    rc, results, stdout, stderr = run_playbook(
+        playbook, env=_playbook_env(env, azurite_oauth, tmp_path), verbosity=4, tmp=tmp_path
+    )
+    assert rc == 0, json.dumps(failures(results), indent=1, default=str)[:6000] + stderr[-3000:]
+    assert app["client_secret"] not in stdout + stderr
+    assert "eyJ" not in stdout + stderr
+    assert (bindir / "argv.log").read_text().count("get-access-token") == 1
