@@ -363,6 +363,44 @@ def test_entra_credential_through_ansible_runner(credential, tmp_path, twin, ins
     assert_no_secret(artifacts, secrets)
 
 
+@pytest.mark.parametrize("cloud_environment", ["", "AzurePublicCloud"])
+def test_builtin_azure_rm_credential_drives_storage_through_ansible_runner(
+    cloud_environment, tmp_path, twin, azurite_oauth, installed_collections
+):
+    """AWX's built-in "Microsoft Azure Resource Manager" credential, unchanged, drives the storage modules with Entra ID
+    (Azurite on HTTPS with --oauth basic; tokens from the twin's Entra ID endpoint): the tasks name only the account,
+    the endpoint and the CA. An empty AZURE_CLOUD_ENVIRONMENT (a custom credential type leaves an input empty that
+    way) counts as unset; azcollection's AzurePublicCloud is accepted."""
+    require_module("storage_container_info")
+    app = twin.info["entra"]["secret_app"]
+    env = render_builtin_azure_rm(
+        {
+            "subscription": twin.info["subscription_id"],
+            "client": app["client_id"],
+            "tenant": twin.info["tenant_id"],
+            "secret": app["client_secret"],
+            "cloud_environment": cloud_environment,
+        }
+    )
+    env["AZURE_CLOUD_ENVIRONMENT"] = cloud_environment
+    extra = dict(twin.env, REQUESTS_CA_BUNDLE=str(azurite_oauth.ca_bundle), SSL_CERT_FILE=str(azurite_oauth.ca_bundle))
+    container = "awx-runner-%s" % ("public" if cloud_environment else "empty")
+    where = {
+        "account_name": azurite_oauth.account,
+        "endpoint": azurite_oauth.blob_endpoint,
+        "ca_bundle": str(azurite_oauth.ca_bundle),
+    }
+    tasks = [
+        {"name": "Create a container with Entra ID", "signet.azure.storage_container": dict(where, name=container)},
+        {"name": "Read it back", "signet.azure.storage_container_info": dict(where, name=container), "register": "info"},
+        {"name": "Outcome", "ansible.builtin.assert": {"that": ["info.exists", "info.container.name == %r" % container]}},
+    ]
+    runner, artifacts = run_with_runner(tmp_path, installed_collections, tasks, env, extra)
+    assert_successful(runner, artifacts)
+    assert_no_secret(artifacts, [app["client_secret"]])
+    assert "eyJ" not in artifacts, "a token (JWT) is in the runner artifacts"
+
+
 def test_runner_artifacts_are_scanned(tmp_path, installed_collections):
     """The leak check can fail: a debug task that prints an injected variable is caught by the same scan."""
     env = {"AZURE_STORAGE_KEY": "c2lnbmV0LXRlc3Qtbm90LWEtcmVhbC1rZXk="}
