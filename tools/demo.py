@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO))
 
 from tests.helpers.playbook import ensure_collection_link  # noqa: E402
-from tests.helpers.servers import start_azurite  # noqa: E402
+from tests.helpers.servers import start_azurite, start_azurite_oauth  # noqa: E402
 
 
 def demo_parts() -> list[Path]:
@@ -70,7 +70,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     ensure_collection_link()
     work = Path(tempfile.mkdtemp(prefix="signet-demo-"))
-    azurite = twin = None
+    azurite = twin = azurite_oauth = None
     try:
         print("demo: starting Azurite (blob) on 127.0.0.1 ...", flush=True)
         azurite = start_azurite(work / "azurite")
@@ -90,6 +90,9 @@ def main() -> int:
                 "demo: the Azure twin did not start (%s: %s); the twin parts of the demo are skipped" % (type(exc).__name__, exc)
             )
             twin = None
+        if twin is not None:
+            # storage with Entra ID (6_storage_entra.yml): Azurite on HTTPS with --oauth basic; the twin issues tokens
+            azurite_oauth = start_azurite_oauth(work / "azurite-oauth", extra_ca_files=[twin.ca_file])
 
         extra = {
             "azurite_endpoint": azurite.blob_endpoint,
@@ -98,6 +101,8 @@ def main() -> int:
             "azurite_connection_string": azurite.connection_string,
             "azurite_account_sas": account_sas(azurite.account, azurite.key),
             "twin": twin_info,
+            "azurite_oauth_endpoint": azurite_oauth.blob_endpoint if azurite_oauth else "",
+            "azurite_oauth_ca_bundle": str(azurite_oauth.ca_bundle) if azurite_oauth else "",
             # the demo's local files live in this run's work directory (no fixed /tmp paths shared by two runs)
             "output_dir": str(work / "output"),
         }
@@ -142,6 +147,8 @@ def main() -> int:
         print("\ndemo: interrupted, stopping the servers")
         return 130
     finally:
+        if azurite_oauth is not None:
+            azurite_oauth.stop()
         if twin is not None:
             twin.stop()
         if azurite is not None:

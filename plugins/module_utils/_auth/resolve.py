@@ -83,7 +83,7 @@ def storage_entra(host, settings, service: str = "blob", scope: str | None = Non
     url = settings.service_url(service)
     if not url.lower().startswith("https://"):
         raise ConfigError(
-            "storage_auth=entra: %s is not https; storage accepts bearer tokens only over HTTPS, and the token must not "
+            "storage_auth=entra: %s is not https; storage takes Entra ID tokens over HTTPS only, and a token must never "
             "travel in clear text: use an https endpoint" % url
         )
     scheme = StorageBearerAuth(
