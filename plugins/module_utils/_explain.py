@@ -138,7 +138,9 @@ def _access_lines(code: str, detail: str) -> list[str]:
     lines = []
     if code == "KeyBasedAuthenticationNotPermitted":
         lines.append(
-            "Shared Key access is disabled on this account (allowSharedKeyAccess=false): use Entra ID or a user delegation SAS."
+            "Shared Key access is disabled on this account (allowSharedKeyAccess=false): use Entra ID (storage_auth: entra "
+            "with an Entra ID credential, for example AWX's Azure credential or auth_source: cli) or a user delegation "
+            "SAS (the storage_sas lookup with sas_type: user_delegation)."
         )
     if "Signature not valid in the specified time frame" in detail:
         lines.append(

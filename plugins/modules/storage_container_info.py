@@ -62,6 +62,23 @@ EXAMPLES = r"""
     - name: First ten containers
       signet.azure.storage_container_info:
         max_results: 10
+
+- name: With Entra ID, from AWX's Azure credential in the environment (no key; needs Storage Blob Data Reader)
+  signet.azure.storage_container_info:
+    account_name: mystorage
+    storage_auth: entra
+
+- name: With Entra ID from the Azure CLI's sign-in (az login), in the US Government cloud
+  signet.azure.storage_container_info:
+    account_name: mystorage
+    auth_source: cli
+    cloud_environment: AzureUSGovernment
+    name: backups
+
+- name: With the system-assigned managed identity of the host
+  signet.azure.storage_container_info:
+    account_name: mystorage
+    auth_source: msi
 """
 
 RETURN = r"""

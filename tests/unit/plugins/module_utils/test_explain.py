@@ -136,6 +136,7 @@ def test_key_based_auth_disabled_and_sas_hints():
     body = b"<Error><Code>KeyBasedAuthenticationNotPermitted</Code><Message>Key based authentication is not permitted</Message></Error>"
     err = call((403, {"Content-Type": "application/xml"}, body))[0]
     assert "allowSharedKeyAccess=false" in err.msg
+    assert "storage_auth: entra" in err.msg and "sas_type: user_delegation" in err.msg
     body = (
         b"<Error><Code>AuthenticationFailed</Code><Message>x</Message><AuthenticationErrorDetail>Signature not valid in "
         b"the specified time frame: Start [x] - Expiry [y] - Current [z]</AuthenticationErrorDetail></Error>"
