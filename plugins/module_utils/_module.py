@@ -123,7 +123,8 @@ class AzureRestModule(AnsibleModule):
         from ._clients.keyvault import KeyVaultClient
         from ._settings.entra import cloud_endpoints, vault_url_for
 
-        url = vault_url_for(self.params, cloud_endpoints(self.params))
+        # the cloud may come from auth_source (a credentials file profile's cloud_environment)
+        url = vault_url_for(self.params, cloud_endpoints(resolve.entra_source(self).params))
         return KeyVaultClient(url, self.transport(resolve.entra(self, "keyvault_resource")))
 
     def cloud_service_client(self, poll_interval: float = 15.0):
@@ -134,11 +135,12 @@ class AzureRestModule(AnsibleModule):
         from ._clients.cloud_service import CloudServiceClient
         from ._settings.entra import cloud_endpoints, cloud_service_id
 
-        p = self.params
+        source = resolve.entra_source(self).params
+        p = dict(self.params, subscription_id=self.params.get("subscription_id") or source.get("subscription_id"))
         for option in ("subscription_id", "resource_group", "name"):
             if not p.get(option):
                 raise ConfigError("%s is required (the cloud service's subscription, resource group and name)" % option)
-        endpoints = cloud_endpoints(p)
+        endpoints = cloud_endpoints(source)
         arm = ArmClient(
             self.transport(resolve.entra(self, "arm_resource")),
             endpoints["resource_manager"],

@@ -561,8 +561,12 @@ def test_azcollection_habits_in_playbooks(env, azurite_oauth, tmp_path):
     (tmp_path / ".azure").mkdir()
     (tmp_path / ".azure" / "credentials").write_text(
         "[default]\nclient_id = wrong\nsecret = wrong\ntenant = wrong\n\n[ci]\nclient_id = %s\nsecret = %s\ntenant = %s\n"
-        "subscription_id = %s\ncloud_environment = AzureCloud\n"
-        % (app["client_id"], app["client_secret"], env.info["tenant_id"], env.info["subscription_id"])
+        "subscription_id = %s\ncloud_environment = AzureCloud\n\n[china]\nclient_id = %s\nsecret = %s\ntenant = %s\n"
+        "cloud_environment = AzureChinaCloud\n"
+        % (
+            (app["client_id"], app["client_secret"], env.info["tenant_id"], env.info["subscription_id"])
+            + (app["client_id"], app["client_secret"], env.info["tenant_id"])
+        )
     )
     bindir = _fake_az(tmp_path, _storage_token(env))
     defaults = dict(
@@ -586,6 +590,11 @@ def test_azcollection_habits_in_playbooks(env, azurite_oauth, tmp_path):
             "environment": {"PATH": path_with_az},
         },
         {
+            "name": "Key Vault in the cloud of the profile (cloud_environment of ~/.azure/credentials)",
+            "signet.azure.keyvault_secret_info": {"auth_source": "credential_file", "profile": "china", "vault_name": "signetkv"},
+            "register": "china_vault",
+        },
+        {
             "name": "No Azure CLI",
             "signet.azure.storage_container_info": {"auth_source": "cli"},
             "environment": {"PATH": str(tmp_path / "empty-bin")},
@@ -599,6 +608,7 @@ def test_azcollection_habits_in_playbooks(env, azurite_oauth, tmp_path):
                     "no_az is failed",
                     "'the Azure CLI (az) is not installed' in no_az.msg",
                     "'auth_source' in no_az.msg",
+                    "china_vault is succeeded",
                 ]
             },
         },
@@ -612,3 +622,5 @@ def test_azcollection_habits_in_playbooks(env, azurite_oauth, tmp_path):
     assert app["client_secret"] not in stdout + stderr
     assert "eyJ" not in stdout + stderr
     assert (bindir / "argv.log").read_text().count("get-access-token") == 1
+    hosts = {r["host"] for r in env.requests_log()}
+    assert {"login.chinacloudapi.cn", "signetkv.vault.azure.cn"} <= hosts, hosts
