@@ -158,16 +158,20 @@ class AzureRestModule(AnsibleModule):
 
     def run_blob(self, fn) -> None:
         """Build the BlobClient, run ``fn(client, params, check_mode)`` (a ``_plans/blob*.py`` function) and exit, or
-        fail once on AzureRestError."""
+        fail once on AzureRestError. The client's ``warnings`` (and a result's ``warnings``) go through ``warn``."""
         client = None
         try:
             client = self.blob_client()
             result = fn(client, self.params, self.check_mode)
         except AzureRestError as e:
+            for warning in getattr(client, "warnings", None) or []:
+                self.warn(warning)
             self.fail_from_error(e)
         finally:
             if client is not None:
                 client.close()
+        for warning in list(getattr(client, "warnings", None) or []) + list(result.pop("warnings", None) or []):
+            self.warn(warning)
         self.exit_json(**result)
 
     def request_transport(self, auth: str, service: str):

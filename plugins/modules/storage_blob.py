@@ -24,6 +24,18 @@ description:
     O(overwrite=different), when the blob already holds the beginning of the local data (its stored MD5 equals the
     MD5 of that many local bytes), only the new tail is appended; otherwise the blob is recreated. Either way the
     blob ends up equal to the local data.
+  - A blob is never left half written. Block blobs switch to the new content in one request (Put Blob or Put Block
+    List). Page and append blobs are written into a temporary blob beside the target (same folder, named
+    C(.<name>.signet-tmp-<hex>)), which is then copied in place on the server (Copy Blob) under the target's ETag,
+    and deleted; readers see the old blob until the copy. A tail of at most 4 MiB is appended in place in one
+    request; a longer one is appended to a server-side copy first. A change of blob type (Copy Blob cannot change
+    it) keeps a server-side copy of the old blob until the new one is in place and restores it if that fails; a blob
+    with snapshots cannot change its type (delete the snapshots first).
+  - The local file is checked just before the upload is committed. If its size, modification time or content
+    (MD5, compared with the one computed for the plan) changed since the task read it, nothing is committed and the
+    task fails, saying that the file changed during the upload and that the blob is unchanged.
+  - A write whose answer was lost (connection reset, timeout, 5xx) or whose retry was refused with 409 or 412 is
+    checked by reading the blob back, so the task does not fail when the service holds the new content.
 options:
   container:
     description: Name of the container (it must exist).
@@ -133,6 +145,11 @@ attributes:
 notes:
   - If an upload fails after blocks were staged, the existing blob is unchanged; the uncommitted blocks are
     invisible to readers and discarded by the service after 7 days.
+  - A failed task says what the service holds in RV(ignore:changed) (true when the service was modified) and, for an
+    upload, RV(ignore:blob_content) (V(old), V(new) or V(unknown)).
+  - Writing a page or append blob creates and deletes a temporary blob in the same container, so a SAS needs the
+    create, write, read and delete permissions. A temporary blob that cannot be deleted is named in a warning (or in
+    the error message); it holds no more than the blob itself and may be deleted at any time.
   - Metadata names are compared case-insensitively, as the service treats them.
 seealso:
   - module: signet.azure.storage_blob_download
@@ -231,6 +248,15 @@ plan:
   returned: when O(state=present)
   type: dict
   sample: {action: none, append_from: null, reason: same length and MD5}
+blob_content:
+  description:
+    - When an upload fails, which content the blob holds afterwards. V(old) is the content before the task (or no
+      blob, when it was being created), V(new) the uploaded content (then only a later step failed, such as reading
+      the blob back), V(unknown) when the service could not be asked; the message then names every blob involved.
+    - Together with RV(ignore:changed), which a failed task sets to true when the service was modified.
+  returned: when an upload fails
+  type: str
+  sample: old
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec

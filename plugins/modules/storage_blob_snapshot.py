@@ -14,6 +14,11 @@ description:
   - With O(only_if_changed=true), no snapshot is taken when the latest existing snapshot already has the blob's
     ETag, length, MD5 and the wanted metadata; its timestamp is returned instead. This makes a
     "snapshot before change" task idempotent.
+  - Each Snapshot Blob request makes a snapshot, so it is never retried blindly. When an attempt fails in a way
+    that may hide a success (connection reset, lost answer, timeout, 5xx), the blob's snapshots are listed and one
+    made since the task started is returned; only when there is none is the request sent again (up to O(retries)).
+    A lost answer therefore never leaves two snapshots. A failed task has RV(ignore:changed=true) when a snapshot
+    may have been made.
 options:
   container:
     description: Name of the container.

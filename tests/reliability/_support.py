@@ -31,7 +31,7 @@ def run_id() -> str:
     return os.environ.setdefault("SIGNET_RELIABILITY_RUN", "%d" % os.getpid())
 
 
-_STATE: dict = {"faults": 0, "bad_inputs": 0, "bad_inputs_failed": 0, "secrets": []}
+_STATE: dict = {"faults": 0, "bad_inputs": 0, "bad_inputs_failed": 0, "schedule_cases": 0, "secrets": []}
 
 
 def _flush() -> None:
@@ -43,7 +43,7 @@ def _flush() -> None:
 
 
 def count(kind: str, n: int = 1) -> None:
-    """Add ``n`` to the counter ``kind`` (faults, bad_inputs)."""
+    """Add ``n`` to the counter ``kind`` (faults, bad_inputs, schedule_cases)."""
     if n:
         _STATE[kind] = _STATE.get(kind, 0) + n
         _flush()

@@ -24,7 +24,8 @@ next ``count`` matching requests. Actions:
     still executes it, like a slow server) or reset without forwarding (``forward=False``).
 ``truncate``
     forward, then send the response head with its real ``Content-Length`` but only ``keep`` bytes (default: half)
-    of the body, and close.
+    of the body, and close. An answer without a body (HEAD, most 201/202) is cut in its head instead (half of it, or
+    ``keep`` bytes), so the fault is never a no-op.
 
 Every request is logged (:attr:`FaultProxy.log`): ``{seq, time, method, path, fault, status, headers}`` where
 ``time`` is ``time.monotonic()`` taken by the proxy when the request head arrived, ``fault`` the action applied (or
@@ -314,9 +315,13 @@ class FaultProxy:
                     _reset(client)
                     return
                 if rule and rule.action == "truncate":
-                    keep = rule.keep if rule.keep is not None else len(resp_body) // 2
+                    if resp_body:
+                        keep = rule.keep if rule.keep is not None else len(resp_body) // 2
+                        cut = resp_head + resp_body[:keep]
+                    else:
+                        cut = resp_head[: rule.keep if rule.keep is not None else len(resp_head) // 2]
                     try:
-                        client.sendall(resp_head + resp_body[:keep])
+                        client.sendall(cut)
                     except OSError:
                         pass
                     _reset(client)

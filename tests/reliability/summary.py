@@ -6,7 +6,8 @@ that the xdist controller runs them):
 * ``pytest_sessionfinish`` (controller or single process only) runs the secret scan over every integration target's
   -vvvv log and results and every reliability playbook output written in this session, when the session ran
   integration or reliability tests; any hit fails the session;
-* ``pytest_terminal_summary`` prints ``reliability: N faults injected, M bad inputs tried, secret-scan hits = K``.
+* ``pytest_terminal_summary`` prints ``reliability: N faults injected (S write-schedule runs), M bad inputs tried,
+  secret-scan hits = K``; S counts the faulted runs of the write fault schedule (test_fault_schedule.py).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _recent(paths) -> list[Path]:
 
 
 def collect_stats() -> dict:
-    total = {"faults": 0, "bad_inputs": 0, "secrets": []}
+    total = {"faults": 0, "bad_inputs": 0, "schedule_cases": 0, "secrets": []}
     for f in _recent(REL_OUTPUT.glob("stats-%s-*.json" % RUN_ID)):
         try:
             data = json.loads(f.read_text())
@@ -58,6 +59,7 @@ def collect_stats() -> dict:
             continue
         total["faults"] += int(data.get("faults", 0))
         total["bad_inputs"] += int(data.get("bad_inputs", 0))
+        total["schedule_cases"] += int(data.get("schedule_cases", 0))
         total["secrets"].extend(data.get("secrets", []))
     return total
 
@@ -110,8 +112,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for hit in hits[:50]:
         terminalreporter.write_line("secret-scan hit: %s" % hit, red=True)
     terminalreporter.write_line(
-        "reliability: %d faults injected, %d bad inputs tried, secret-scan hits = %d (%d output files scanned)"
-        % (stats.get("faults", 0), stats.get("bad_inputs", 0), len(hits), _STATE["files"]),
+        "reliability: %d faults injected (%d write-schedule runs), %d bad inputs tried, secret-scan hits = %d "
+        "(%d output files scanned)"
+        % (stats.get("faults", 0), stats.get("schedule_cases", 0), stats.get("bad_inputs", 0), len(hits), _STATE["files"]),
         bold=True,
         red=bool(hits),
         green=not hits,

@@ -44,6 +44,7 @@ from .blob_wire import (
     query_string,
     round_up_page,
 )
+from .blob_safe import SafeWrites, ambiguous, first_line, mark
 from .._errors import AzureRestError, ConfigError, ConflictError, IntegrityError, NotFoundError, PreconditionFailedError
 from .._localfile import AtomicFile
 from .._retry import RetryPolicy
@@ -81,16 +82,46 @@ class Payload:
             raise ValueError("give exactly one of path or content")
         self.path = path
         self.content = content
+        #: base64 MD5 of the payload when ``digest()`` computed it (before the upload), else None
+        self.expected_md5: str | None = None
+        self._stat = None
         if path is not None:
             try:
-                self.raw_size = os.stat(path).st_size
+                st = os.stat(path)
             except OSError as exc:
                 raise ConfigError("src: cannot read %s: %s" % (path, exc.strerror)) from None
             if not os.path.isfile(path):
                 raise ConfigError("src: %s is not a regular file" % path)
+            self.raw_size = st.st_size
+            self._stat = (st.st_size, st.st_mtime_ns)
         else:
             self.raw_size = len(content)
         self.size = round_up_page(self.raw_size) if pad_to_page else self.raw_size
+
+    def check_unchanged(self, sent_md5: str, sent_size: int | None = None) -> None:
+        """IntegrityError when the source file changed since this payload was made: its size or mtime_ns now differ,
+        ``sent_size`` is not the planned size, or ``sent_md5`` (the MD5 of what was sent) differs from the MD5
+        ``digest()`` computed before the upload. Called before the upload is committed, so the message can say that
+        the blob is unchanged."""
+        why = None
+        if sent_size is not None and sent_size != self.size:
+            why = "%d bytes were read, %d were planned" % (sent_size, self.size)
+        elif self.expected_md5 is not None and sent_md5 != self.expected_md5:
+            why = "the data read for the upload (MD5 %s) is not the data planned (MD5 %s)" % (sent_md5, self.expected_md5)
+        elif self._stat is not None:
+            try:
+                st = os.stat(self.path)
+                now = (st.st_size, st.st_mtime_ns)
+            except OSError as exc:
+                now = exc.strerror
+            if now != self._stat:
+                why = "size and mtime were %s and are now %s" % (self._stat, now)
+        if why:
+            raise IntegrityError(
+                "src: the file %s changed during the upload (%s); nothing was committed, the blob is unchanged. Upload "
+                "it again once it is no longer being written" % (self.path or "content", why),
+                details={"changed": False, "blob_content": "old"},
+            )
 
     def open(self):
         return open(self.path, "rb") if self.path is not None else io.BytesIO(self.content)
@@ -122,15 +153,19 @@ class Payload:
         out = {"size": self.size, "md5": b64md5(whole), "prefix_md5": None}
         if prefix is not None and prefix_len <= self.size:
             out["prefix_md5"] = b64md5(prefix)
+        self.expected_md5 = out["md5"]
         return out
 
 
-class BlobClient:
-    """Blob service client. ``settings`` is a StorageSettings, ``transport`` a signed Transport for its blob endpoint."""
+class BlobClient(SafeWrites):
+    """Blob service client. ``settings`` is a StorageSettings, ``transport`` a signed Transport for its blob endpoint.
+    ``warnings`` collects what a successful call could not tidy up (a temporary blob left behind), for the module to
+    show."""
 
     def __init__(self, settings, transport):
         self.settings = settings
         self.transport = transport
+        self.warnings: list[str] = []
         self.base_url = settings.service_url("blob").rstrip("/")
         self._local = threading.local()
         self._sessions: list = []
@@ -380,18 +415,22 @@ class BlobClient:
         return {CONTENT_SETTINGS[k][0]: v for k, v in settings.items() if k in CONTENT_SETTINGS and v}
 
     def set_blob_metadata(self, container, blob, metadata: dict, etag: str | None = None) -> None:
-        """Replace all metadata of a blob."""
+        """Replace all metadata of a blob. A failure whose answer may have been lost is reconciled by reading the
+        metadata back (``_reconcile_update``)."""
         headers = metadata_headers(metadata)
         if etag:
             headers["If-Match"] = etag
-        self._call(
-            "PUT",
-            container,
-            blob,
-            query={"comp": "metadata"},
-            headers=headers,
-            action="set metadata of blob %s/%s" % (container, blob),
-        )
+        try:
+            self._call(
+                "PUT",
+                container,
+                blob,
+                query={"comp": "metadata"},
+                headers=headers,
+                action="set metadata of blob %s/%s" % (container, blob),
+            )
+        except AzureRestError as exc:
+            self._reconcile_update(exc, container, blob, lambda now: self._metadata_applied(now, metadata))
 
     def set_blob_properties(self, container, blob, settings: dict, md5: str | None, etag: str | None = None) -> None:
         """Set Blob Properties. Every content setting not given is cleared by the service, so callers pass the full
@@ -401,20 +440,28 @@ class BlobClient:
             headers["x-ms-blob-content-md5"] = md5
         if etag:
             headers["If-Match"] = etag
-        self._call(
-            "PUT",
-            container,
-            blob,
-            query={"comp": "properties"},
-            headers=headers,
-            action="set properties of blob %s/%s" % (container, blob),
-        )
+        try:
+            self._call(
+                "PUT",
+                container,
+                blob,
+                query={"comp": "properties"},
+                headers=headers,
+                action="set properties of blob %s/%s" % (container, blob),
+            )
+        except AzureRestError as exc:
+            self._reconcile_update(exc, container, blob, lambda now: self._settings_applied(now, settings, md5))
 
-    def delete_blob(self, container, blob, delete_snapshots: str | None = None, snapshot: str | None = None) -> bool:
-        """Delete a blob (``delete_snapshots``: include or only), or one snapshot. False when absent."""
+    def delete_blob(
+        self, container, blob, delete_snapshots: str | None = None, snapshot: str | None = None, etag: str | None = None
+    ) -> bool:
+        """Delete a blob (``delete_snapshots``: include or only), or one snapshot; ``etag`` makes it conditional
+        (If-Match). False when absent."""
         headers = {}
         if delete_snapshots and not snapshot:
             headers["x-ms-delete-snapshots"] = delete_snapshots
+        if etag:
+            headers["If-Match"] = etag
         try:
             self._call(
                 "DELETE",
@@ -439,17 +486,36 @@ class BlobClient:
         return True
 
     def snapshot_blob(self, container, blob, metadata: dict | None = None) -> str:
-        """Create a snapshot; returns its timestamp (``x-ms-snapshot``)."""
-        resp = self._call(
-            "PUT",
-            container,
-            blob,
-            query={"comp": "snapshot"},
-            headers=metadata_headers(metadata),
-            expected=(201,),
-            action="snapshot blob %s/%s" % (container, blob),
-        )
-        return resp.headers.get("x-ms-snapshot")
+        """Create a snapshot; returns its timestamp (``x-ms-snapshot``).
+
+        Snapshot Blob is not idempotent (https://learn.microsoft.com/rest/api/storageservices/snapshot-blob: each call
+        makes one), so it is never retried blindly: the snapshots that exist are listed first, the request is sent
+        without transport retries, and after an ambiguous failure (no answer, 5xx, 408, 429) the listing is read again
+        and a snapshot made meanwhile (with ``metadata`` when given) is adopted; only when there is none is the request
+        sent again, up to the transport's ``retries``. A failure carries ``changed`` (False: no snapshot was made).
+        """
+        before = self._snapshots(container, blob)
+        policy = self.transport.policy
+        attempt = 0
+        while True:
+            try:
+                return self._snapshot_once(container, blob, metadata_headers(metadata))
+            except AzureRestError as exc:
+                if not ambiguous(exc):
+                    raise mark(exc, False, None) from None
+                adopted = self._adopt_snapshot(exc, container, blob, before, metadata)
+                if adopted:
+                    return adopted
+                if not policy.can_retry(attempt):
+                    raise mark(exc, False, None, "No snapshot was made.") from None
+                attempt += 1
+                delay = policy.delay(attempt)
+                if self.transport.on_retry:
+                    self.transport.on_retry(
+                        "snapshot %s/%s: %s; no snapshot was made, sending it again in %.1f s (retry %d of %d)"
+                        % (container, blob, first_line(exc), delay, attempt, policy.retries)
+                    )
+                self.transport.sleep(delay)
 
     def _create_headers(self, blob_type: str, settings: dict, metadata: dict | None, etag: str | None, create_only: bool) -> dict:
         headers = {"x-ms-blob-type": BLOB_TYPES[blob_type]}
@@ -461,31 +527,18 @@ class BlobClient:
             headers["If-Match"] = etag
         return headers
 
-    def _reconcile_conflict(self, exc: ConflictError, container, blob, md5: str, size: int) -> dict:
-        """A create-only write (``If-None-Match: *``) got 409 BlobAlreadyExists: it may be our own retried request
-        whose first attempt committed but whose response was lost (Put Blob and Put Block List,
-        https://learn.microsoft.com/rest/api/storageservices/put-blob and
-        https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations).
-        Success when the blob now has our MD5 and length, else a clear conflict error."""
-        if exc.error_code != "BlobAlreadyExists":
-            raise exc
-        now = self.get_blob(container, blob)
-        if now and now["properties"].get("content_md5") == md5 and now["properties"].get("content_length") == size:
-            return now
-        raise ConflictError(
-            "upload %s/%s: the blob was created by someone else meanwhile (409 BlobAlreadyExists, different content)"
-            % (container, blob),
-            status=409,
-            error_code="BlobAlreadyExists",
-        ) from None
-
     def _verify(self, container, blob, md5: str, size: int) -> dict:
-        now = self.get_blob(container, blob)
+        """Read the blob back after its content was committed (so a failure says the blob holds new content)."""
+        try:
+            now = self.get_blob(container, blob)
+        except AzureRestError as exc:
+            raise mark(exc, True, "new", "The blob was written; only reading it back failed.") from None
         props = (now or {}).get("properties", {})
         if not now or props.get("content_length") != size or (props.get("content_md5") and props.get("content_md5") != md5):
             raise IntegrityError(
                 "upload %s/%s: verification failed after commit: the service reports length %s and MD5 %s, we sent %d bytes "
-                "with MD5 %s" % (container, blob, props.get("content_length"), props.get("content_md5"), size, md5)
+                "with MD5 %s" % (container, blob, props.get("content_length"), props.get("content_md5"), size, md5),
+                details={"changed": True, "blob_content": "unknown"},
             )
         return now
 
@@ -504,28 +557,36 @@ class BlobClient:
         block_size: int = DEFAULT_BLOCK_SIZE,
         single_put_size: int = DEFAULT_SINGLE_PUT,
         max_concurrency: int = DEFAULT_CONCURRENCY,
+        current_type: str | None = None,
     ) -> dict:
         """Upload ``payload`` and verify it; returns the blob's ``{name, properties, metadata}`` after the write.
 
         ``etag`` (If-Match) guards a replacement, ``create_only`` (If-None-Match: *) a creation. ``append_from``
-        appends the payload from that offset to an existing append blob instead of recreating it.
+        appends the payload from that offset to an existing append blob instead of recreating it. ``current_type``
+        is the type of the blob being replaced (a page or append blob of another type is swapped through a backup).
+
+        Block blobs are committed in one request (Put Blob or Put Block List); page and append blobs are written
+        into a temporary blob and copied in place (``blob_safe``), so a failed upload never leaves a partial blob.
+        The source is checked before the commit (``Payload.check_unchanged``). An error carries ``changed`` and
+        ``blob_content`` (``old``, ``new`` or ``unknown``) in its details.
         """
         settings = settings or {}
+        guard = {"etag": etag, "create_only": create_only, "current_type": current_type, "blob_type": blob_type}
         try:
             if blob_type == "block":
                 return self._upload_block(
                     container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency
                 )
             if blob_type == "page":
-                return self._upload_page(container, blob, payload, settings, metadata, etag, create_only, max_concurrency)
-            return self._upload_append(container, blob, payload, settings, metadata, etag, create_only, append_from)
-        except NotFoundError as exc:
-            if exc.error_code == "ContainerNotFound":
+                return self._upload_page(container, blob, payload, settings, metadata, guard, max_concurrency)
+            return self._upload_append(container, blob, payload, settings, metadata, guard, append_from)
+        except AzureRestError as exc:
+            if isinstance(exc, NotFoundError) and exc.error_code == "ContainerNotFound":
                 exc.msg = (
                     "upload %s/%s: the container %s does not exist (HTTP 404 ContainerNotFound); create it first, for example "
                     "with signet.azure.storage_container" % (container, blob, container)
                 )
-            raise
+            raise mark(exc, False, "old") from None
 
     def _upload_block(
         self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers
@@ -537,6 +598,7 @@ class BlobClient:
         block_size = pick_block_size(payload.size, block_size)
         try:
             ids, md5 = self._stage_blocks(container, blob, payload, block_size, workers)
+            payload.check_unchanged(md5)
         except AzureRestError as exc:
             exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
             raise
@@ -545,8 +607,9 @@ class BlobClient:
     def _put_single(self, container, blob, payload, headers: dict) -> dict:
         """Put Blob with the whole payload and its Content-MD5, then verify."""
         with payload.open() as fh:
-            data = fh.read()
+            data = fh.read(payload.size + 1)
         md5 = md5_b64(data)
+        payload.check_unchanged(md5, len(data))
         headers["Content-MD5"] = md5
         try:
             self._call(
@@ -558,7 +621,7 @@ class BlobClient:
                 expected=(201,),
                 action="upload blob %s/%s" % (container, blob),
             )
-        except ConflictError as exc:
+        except AzureRestError as exc:
             return self._reconcile_conflict(exc, container, blob, md5, payload.size)
         return self._verify(container, blob, md5, payload.size)
 
@@ -618,16 +681,13 @@ class BlobClient:
                 expected=(201,),
                 action="commit block list of %s/%s" % (container, blob),
             )
-        except ConflictError as exc:
-            return self._reconcile_conflict(exc, container, blob, md5, size)
         except AzureRestError as exc:
-            exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
-            raise
-        return self._verify(container, blob, md5, size)
-
-    def _finish_md5(self, container, blob, settings, md5, size) -> dict:
-        """Page and append blobs get no service-computed MD5: store ours (with the full content settings)."""
-        self.set_blob_properties(container, blob, settings, md5)
+            try:
+                return self._reconcile_conflict(exc, container, blob, md5, size)
+            except AzureRestError as final:
+                if final.details.get("blob_content") != "unknown":
+                    final.msg = "%s\n%s" % (final.msg, UNCOMMITTED_NOTE)
+                raise
         return self._verify(container, blob, md5, size)
 
     def _create_empty(self, kind: str, container: str, blob: str, headers: dict) -> None:
@@ -651,15 +711,24 @@ class BlobClient:
                 ) from None
             raise
 
-    def _upload_page(self, container, blob, payload, settings, metadata, etag, create_only, workers) -> dict:
+    def _upload_page(self, container, blob, payload, settings, metadata, guard: dict, workers) -> dict:
+        """A page blob: the non-zero pages go into a temporary page blob (sparse), which is then copied in place."""
         if payload.size % PAGE:
             raise ConfigError(
                 "src: a page blob must be a multiple of 512 bytes, this content has %d bytes; set pad=true to pad it "
                 "with zeros" % payload.raw_size
             )
-        headers = self._create_headers("page", settings, metadata, etag, create_only)
+        headers = self._create_headers("page", settings, metadata, None, False)
         headers["x-ms-blob-content-length"] = str(payload.size)
-        self._create_empty("page", container, blob, headers)
+
+        def write(temp):
+            self._create_empty("page", container, temp, headers)
+            return self._put_pages(container, temp, payload, workers)
+
+        return self._via_temp(container, blob, payload, settings, write, guard)
+
+    def _put_pages(self, container, blob, payload, workers) -> str:
+        """Put Page for each non-zero range of the payload, on ``workers`` threads; returns the payload's MD5."""
         whole = hashlib.md5()
 
         def pages():
@@ -686,14 +755,29 @@ class BlobClient:
             )
 
         self._bounded(pages(), put_page, workers)
-        return self._finish_md5(container, blob, settings, b64md5(whole), payload.size)
+        return b64md5(whole)
 
-    def _upload_append(self, container, blob, payload, settings, metadata, etag, create_only, append_from) -> dict:
+    def _upload_append(self, container, blob, payload, settings, metadata, guard: dict, append_from) -> dict:
+        """An append blob: a tail of at most one Append Block is appended in place (``_append_tail``, one atomic
+        request); anything else goes into a temporary blob (a server-side copy of the blob when appending), which is
+        then copied in place."""
+        if append_from is not None and payload.size - append_from <= MAX_APPEND_BLOCK:
+            return self._append_tail(container, blob, payload, settings, guard["etag"], append_from)
+        headers = self._create_headers("append", settings, metadata, None, False)
+
+        def write(temp):
+            if append_from is None:
+                self._create_empty("append", container, temp, headers)
+            else:
+                self._copy_blob(container, blob, temp, {}, source_etag=guard["etag"])
+            return self._append_blocks(container, temp, payload, append_from or 0)
+
+        return self._via_temp(container, blob, payload, settings, write, guard)
+
+    def _append_blocks(self, container, blob, payload, start: int) -> str:
+        """Append Block for each MAX_APPEND_BLOCK piece of the payload from ``start``, each pinned to its append
+        position; returns the MD5 of the whole payload."""
         whole = hashlib.md5()
-        start = append_from or 0
-        if append_from is None:
-            self._create_empty("append", container, blob, self._create_headers("append", settings, metadata, etag, create_only))
-        first = True
         for offset, data in payload.chunks(MAX_APPEND_BLOCK):
             whole.update(data)
             if offset < start:
@@ -702,8 +786,6 @@ class BlobClient:
                 if not data:
                     continue
             headers = {"Content-MD5": md5_b64(data), "x-ms-blob-condition-appendpos": str(offset)}
-            if first and append_from is not None and etag:
-                headers["If-Match"] = etag
             try:
                 self._call(
                     "PUT",
@@ -721,8 +803,7 @@ class BlobClient:
                 now = self.get_blob(container, blob) if exc.error_code == "AppendPositionConditionNotMet" else None
                 if not now or now["properties"].get("content_length") != offset + len(data):
                     raise
-            first = False
-        return self._finish_md5(container, blob, settings, b64md5(whole), payload.size)
+        return b64md5(whole)
 
     # -- download ------------------------------------------------------------------------------------------------
     def _range_policy(self) -> RetryPolicy:

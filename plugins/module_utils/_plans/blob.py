@@ -13,7 +13,7 @@ import os
 
 from .._clients.blob import Payload
 from .._clients.blob_wire import CONTENT_SETTINGS, METADATA_NAME_RE, MIB, validate_blob_name, validate_container_name
-from .._errors import ConfigError, NotFoundError
+from .._errors import AzureRestError, ConfigError, NotFoundError
 from .._localfile import file_md5, fs_limits, local_paths, regular_file
 
 
@@ -270,10 +270,15 @@ def _upload_blob(client, container, name, p: dict, payload, plan: dict, full_set
         block_size=p.get("block_size") or 4 * MIB,
         single_put_size=p.get("single_put_size") or 8 * MIB,
         max_concurrency=p.get("max_concurrency") or 4,
+        current_type=current_props.get("blob_type"),
     )
     if plan["action"] == "append" and target_meta is not None and not metadata_equal(target_meta, blob["metadata"]):
-        client.set_blob_metadata(container, name, target_meta)
-        blob = client.get_blob(container, name)
+        try:
+            client.set_blob_metadata(container, name, target_meta)
+            blob = client.get_blob(container, name)
+        except AzureRestError as exc:
+            exc.details.update(changed=True, blob_content="new")
+            raise
     return blob
 
 
@@ -289,13 +294,20 @@ def _update_blob(
     result.update(changed=True, action="updated")
     if check_mode:
         return result
-    if settings_changes:
-        client.set_blob_properties(
-            container, name, full_settings, current_props.get("content_md5"), etag=current_props.get("etag")
-        )
-    if meta_changes:
-        client.set_blob_metadata(container, name, target_meta)
-    result["blob"] = client.get_blob(container, name)
+    done = False
+    try:
+        if settings_changes:
+            client.set_blob_properties(
+                container, name, full_settings, current_props.get("content_md5"), etag=current_props.get("etag")
+            )
+            done = True
+        if meta_changes:
+            client.set_blob_metadata(container, name, target_meta)
+            done = True
+        result["blob"] = client.get_blob(container, name)
+    except AzureRestError as exc:
+        exc.details.setdefault("changed", done)  # a failed task still says whether the blob was modified
+        raise
     return result
 
 

@@ -212,10 +212,12 @@ def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict,
     for rel in plan["copy"]:
         blob = remote.get(rel)
         _unchanged_entry(local[rel])
+        payload = Payload(path=local[rel]["path"])
+        payload.expected_md5 = local[rel].get("md5")  # hashed by the plan: what is sent must still match it
         client.upload(
             container,
             remote_name(prefix, rel),
-            Payload(path=local[rel]["path"]),
+            payload,
             settings={"content_type": mimetypes.guess_type(rel)[0] or "application/octet-stream"},
             metadata={},
             etag=blob.get("etag") if blob else None,
