@@ -113,6 +113,20 @@ CS_CASES = [
     ),
     ("put_500_before_accept", [dict(host="management", method="PUT", path=CS_PUT, action="respond", status=500)], 2, "ok"),
     ("lro_failed", "fail-next", 1, "fail"),
+    # the other requests of a rotation: the first read of the service and the Key Vault reads behind its URLs
+    ("get_reset_once", [dict(host="management", method="GET", path=CS_PUT, action="reset")], 1, "ok"),
+    (
+        "get_500_exhausted",
+        [dict(host="management", method="GET", path=CS_PUT, action="respond", status=500, count=4)],
+        0,
+        "fail_unchanged",
+    ),
+    (
+        "kv_read_500_exhausted",
+        [dict(host=r"vault\.", method="GET", path=r"/secrets/", action="respond", status=500, count=8)],
+        1,
+        "ok",
+    ),
 ]
 
 
@@ -151,6 +165,9 @@ def test_cloud_service_put_never_repeated(arm, cid, faults, max_puts, expect):
         assert result["backup"]["configuration"], "%s: a failure after the PUT must return the backup" % cid
         assert set(result["cloud_service"]) == {"id", "name", "properties"}, result["cloud_service"]
         assert "configuration" not in str(result["cloud_service"])
+    if expect == "fail_unchanged":
+        assert outcome == "fail" and result.get("changed") is False, "%s: expected a failure that changed nothing" % cid
+        assert "backup" not in result, "%s: nothing changed, so no backup is returned" % cid
     if outcome == "fail":
         assert msg, "a failure without a message"
     tps, state = _server_thumbprints(twin)
