@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from .paging import PageGuard
 from .blob_wire import (
     BLOB_TYPES,
     CONTENT_SETTINGS,
@@ -155,6 +156,14 @@ class Payload:
             out["prefix_md5"] = b64md5(prefix)
         self.expected_md5 = out["md5"]
         return out
+
+
+def _parsed(parse, resp, action: str) -> dict:
+    """A listing page parsed, or IntegrityError naming the action when the answer is not the XML it should be."""
+    try:
+        return parse(resp.content)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise IntegrityError("%s: the service's answer is not a valid listing (%s)" % (action, str(exc)[:200])) from None
 
 
 class BlobClient(SafeWrites):
@@ -323,7 +332,9 @@ class BlobClient(SafeWrites):
     def iter_container_pages(
         self, prefix: str | None = None, include_metadata: bool = False, page_size: int | None = None, marker: str | None = None
     ) -> Iterator[dict]:
-        """Yield parsed List Containers pages (``{containers, next_marker}``), following NextMarker."""
+        """Yield parsed List Containers pages (``{containers, next_marker}``), following NextMarker (a repeated marker
+        ends the listing with an error)."""
+        guard = PageGuard(self.url(), "list containers")
         while True:
             query = {
                 "comp": "list",
@@ -333,11 +344,12 @@ class BlobClient(SafeWrites):
                 "marker": marker,
             }
             resp = self._call("GET", None, query=query, action="list containers")
-            page = parse_container_list(resp.content)
+            page = _parsed(parse_container_list, resp, "list containers")
             yield page
             marker = page["next_marker"]
             if not marker:
                 return
+            guard.check_marker(marker)
 
     def list_containers(self, prefix=None, include_metadata=False, max_results: int | None = None) -> dict:
         """``{containers: [...], next_marker}``: every page, or the first ``max_results`` with the marker to go on."""
@@ -376,7 +388,9 @@ class BlobClient(SafeWrites):
         """Yield parsed List Blobs pages (``{blobs, prefixes, next_marker}``), following NextMarker.
 
         ``include`` values are sent comma-joined in one ``include`` parameter (Azurite accepts one value per key).
+        A repeated marker ends the listing with an error.
         """
+        guard = PageGuard(self.url(container), "list blobs of container %s" % container)
         while True:
             query = {
                 "restype": "container",
@@ -388,11 +402,12 @@ class BlobClient(SafeWrites):
                 "marker": marker,
             }
             resp = self._call("GET", container, query=query, action="list blobs of container %s" % container)
-            page = parse_blob_list(resp.content)
+            page = _parsed(parse_blob_list, resp, "list blobs of container %s" % container)
             yield page
             marker = page["next_marker"]
             if not marker:
                 return
+            guard.check_marker(marker)
 
     def list_blobs(
         self, container, prefix=None, delimiter=None, include=None, max_results: int | None = None, marker=None
