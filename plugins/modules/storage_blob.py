@@ -126,6 +126,36 @@ options:
         Without it a blob that has snapshots is not deleted (the error says so).
     type: str
     choices: [include, only]
+  access_tier:
+    description:
+      - The access tier of a block blob. A created or replaced blob gets it in the upload request
+        (C(x-ms-access-tier)); an existing blob whose tier differs is moved (Set Blob Tier).
+      - Moving a blob out of V(Archive) starts a rehydration that takes hours; the blob stays in V(Archive) until it
+        ends, and a task asking for the same tier meanwhile reports no change. Not managed when omitted.
+    type: str
+    choices: [Hot, Cool, Cold, Archive]
+    version_added: 1.1.0
+  rehydrate_priority:
+    description: Priority of a rehydration out of V(Archive) (with O(access_tier)).
+    type: str
+    choices: [Standard, High]
+    version_added: 1.1.0
+  tags:
+    description:
+      - The blob index tags, exactly (up to 10; names of 1-128 and values of 0-256 letters, digits, spaces and
+        the characters C(+-./:=_)). A created or replaced blob gets them in the upload request (C(x-ms-tags)); an existing
+        blob whose tags differ gets them with Set Blob Tags. V({}) removes every tag. Not managed when omitted.
+      - Unlike O(metadata), tags are indexed by the service and can be searched across containers with
+        O(signet.azure.storage_blob_info#module:tag_filter). Reading and writing them needs the SAS permission C(t)
+        or the Storage Blob Data Owner role.
+    type: dict
+    version_added: 1.1.0
+  lease_id:
+    description:
+      - The ID of the blob's active lease (see M(signet.azure.storage_lease)). Every write of the task carries it
+        (C(x-ms-lease-id)); without it a leased blob refuses writes with 412 C(LeaseIdMissing).
+    type: str
+    version_added: 1.1.0
 extends_documentation_fragment:
   - signet.azure.storage_auth
   - signet.azure.entra_auth
@@ -151,6 +181,9 @@ notes:
     create, write, read and delete permissions. A temporary blob that cannot be deleted is named in a warning (or in
     the error message); it holds no more than the blob itself and may be deleted at any time.
   - Metadata names are compared case-insensitively, as the service treats them.
+  - The service does not update a page blob's C(Content-MD5) when pages are written (Put Page), so a page blob whose
+    stored MD5 equals the local data's is compared by its bytes (its written page ranges are read); when they differ
+    the blob is replaced and a warning says that its stored MD5 was stale.
 seealso:
   - module: signet.azure.storage_blob_download
   - module: signet.azure.storage_blob_info
@@ -215,6 +248,29 @@ EXAMPLES = r"""
         name: old.txt
         state: absent
         delete_snapshots: include
+
+    - name: Upload a report to the Cool tier with index tags
+      signet.azure.storage_blob:
+        container: reports
+        name: 2026/q4.pdf
+        src: /srv/reports/q4.pdf
+        access_tier: Cool
+        tags:
+          project: apollo
+          retention: 7y
+
+    - name: Archive it later (tags unchanged)
+      signet.azure.storage_blob:
+        container: reports
+        name: 2026/q4.pdf
+        access_tier: Archive
+
+    - name: Write to a blob under a lease
+      signet.azure.storage_blob:
+        container: config
+        name: motd.txt
+        content: "Back to normal\n"
+        lease_id: "{{ lease.lease_id }}"
 """
 
 RETURN = r"""
@@ -243,6 +299,18 @@ url:
   returned: always
   type: str
   sample: https://mystorage.blob.core.windows.net/backups/db/2026-12-01.dump
+tags:
+  description: The blob index tags after the task, when O(tags) is given.
+  returned: when O(tags) is given
+  type: dict
+  sample: {project: apollo, retention: 7y}
+md5_stale:
+  description:
+    - True when the page blob's stored C(Content-MD5) was not the MD5 of its data (written in place after it was
+      set), so the blob was compared by its bytes.
+  returned: when the stored MD5 was found stale
+  type: bool
+  sample: true
 plan:
   description: The upload decision and its reason.
   returned: when O(state=present)
@@ -260,7 +328,7 @@ blob_content:
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
-from ..module_utils._plans.blob import ensure_blob
+from ..module_utils._plans.blob_features import ensure_blob_features
 from ..module_utils._module import AzureRestModule
 
 
@@ -288,12 +356,16 @@ def main():
                 max_concurrency=dict(type="int", default=4),
                 pad=dict(type="bool", default=False),
                 delete_snapshots=dict(type="str", choices=["include", "only"]),
+                access_tier=dict(type="str", choices=["Hot", "Cool", "Cold", "Archive"]),
+                rehydrate_priority=dict(type="str", choices=["Standard", "High"]),
+                tags=dict(type="dict"),
+                lease_id=dict(type="str", no_log=False),
             ),
             mutually_exclusive=[["src", "content"]],
         ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    module.run_blob(ensure_blob)
+    module.run_blob(ensure_blob_features)
 
 
 if __name__ == "__main__":

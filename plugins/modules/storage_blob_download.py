@@ -70,6 +70,20 @@ options:
     description: Number of parallel ranged GETs.
     type: int
     default: 4
+  verify:
+    description:
+      - How the downloaded data is checked against the blob's stored C(Content-MD5). The length is always checked.
+      - V(md5) requires a stored MD5 that matches the data; a blob without one, or with another one, fails and
+        O(dest) is left unchanged.
+      - V(auto) compares when the blob has an MD5. A block blob whose data does not match fails, O(dest) unchanged,
+        with the possible causes. A page or append blob is downloaded anyway with a warning (and RV(md5_stale)), because
+        the service does not update the stored MD5 when pages are written or blocks appended after it was set; such
+        an MD5 is stale, not a sign of corruption.
+      - V(none) compares nothing (every range is still read under the blob's ETag, so a changing blob fails).
+    type: str
+    default: auto
+    choices: [auto, md5, none]
+    version_added: 1.1.0
 extends_documentation_fragment:
   - signet.azure.storage_auth
   - signet.azure.entra_auth
@@ -150,6 +164,11 @@ md5:
   returned: always
   type: str
   sample: n1LDvlZXH+Ap+f87+VY0Rg==
+md5_stale:
+  description: True when O(verify=auto) accepted a page or append blob whose stored C(Content-MD5) is stale.
+  returned: when the stored MD5 was found stale
+  type: bool
+  sample: true
 blob:
   description: The blob's C(name), C(properties) and C(metadata).
   returned: always
@@ -158,7 +177,7 @@ blob:
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
-from ..module_utils._plans.blob import ensure_download
+from ..module_utils._plans.blob_features import ensure_download_features
 from ..module_utils._module import AzureRestModule
 
 
@@ -176,12 +195,13 @@ def main():
                 follow=dict(type="bool", default=False),
                 chunk_size=dict(type="int", default=4194304),
                 max_concurrency=dict(type="int", default=4),
+                verify=dict(type="str", default="auto", choices=["auto", "md5", "none"]),
             ),
             mutually_exclusive=[["snapshot", "version_id"]],
         ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    module.run_blob(ensure_download)
+    module.run_blob(ensure_download_features)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ description:
     including metadata, snapshots, soft-deleted blobs or versions when asked and supported by the account.
   - Follows every page by default; with O(max_results) returns one page and RV(next_marker) to continue from
     (pass it as O(marker)).
-  - With O(name), returns the properties and metadata of that blob (or one of its snapshots or versions).
+  - With O(name), returns the properties and metadata of that blob (or one of its snapshots or versions), with its
+    access tier, lease and copy state, and its index tags when O(include) has V(tags).
+  - With O(tag_filter), finds blobs by their index tags in a container or in the whole account.
 options:
   container:
-    description: Name of the container.
+    description:
+      - Name of the container. Required, except with O(tag_filter), which searches the whole account without it.
     type: str
-    required: true
   name:
     description: Return only this blob. Mutually exclusive with O(prefix) and O(delimiter).
     type: str
@@ -43,6 +45,14 @@ options:
     type: list
     elements: str
     choices: [metadata, snapshots, deleted, versions, uncommittedblobs, copy, tags]
+  tag_filter:
+    description:
+      - Find the blobs whose index tags match this expression (Find Blobs by Tags), in O(container) or, without it,
+        in every container of the account. For example V("project" = 'apollo' AND "retention" >= '2030').
+      - Each result has C(name), C(container) and the matching C(tags). Needs the SAS permission C(f) (account) or
+        the Storage Blob Data Owner role. Mutually exclusive with O(name), O(prefix) and O(delimiter).
+    type: str
+    version_added: 1.1.0
   max_results:
     description: Return at most this many entries (one page) and RV(next_marker).
     type: int
@@ -90,6 +100,22 @@ EXAMPLES = r"""
         name: db/2026-12-01.dump
       register: one
 
+    - name: Find every blob of a project, in any container
+      signet.azure.storage_blob_info:
+        tag_filter: "\"project\" = 'apollo'"
+      register: apollo
+
+    - name: Read one blob with its index tags
+      signet.azure.storage_blob_info:
+        container: reports
+        name: 2026/q4.pdf
+        include: [tags]
+
+    - name: List the soft-deleted blobs of a container (accounts with soft delete)
+      signet.azure.storage_blob_info:
+        container: backups
+        include: [deleted]
+
     - name: Page through a big container 1000 at a time
       signet.azure.storage_blob_info:
         container: logs
@@ -102,7 +128,8 @@ blobs:
   description:
     - The blobs, each with C(name), C(properties) (C(content_length), C(content_md5) in base64 as Azure gives it,
       C(etag), C(last_modified), C(blob_type), C(content_type), ...) and C(metadata); snapshots have C(snapshot),
-      versions C(version_id), soft-deleted blobs C(deleted).
+      versions C(version_id), soft-deleted blobs C(deleted); with O(include=tags), C(tags).
+    - With O(tag_filter), each blob is C(name), C(container) and C(tags).
   returned: always
   type: list
   elements: dict
@@ -134,7 +161,7 @@ exists:
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
-from ..module_utils._plans.blob import blob_info
+from ..module_utils._plans.blob_features import blob_info_features
 from ..module_utils._module import AzureRestModule
 
 
@@ -143,8 +170,9 @@ def main():
         entra_spec(),
         ArgSpec(
             argument_spec=dict(
-                container=dict(type="str", required=True),
+                container=dict(type="str"),
                 name=dict(type="str", aliases=["blob"]),
+                tag_filter=dict(type="str"),
                 snapshot=dict(type="str"),
                 version_id=dict(type="str"),
                 prefix=dict(type="str"),
@@ -157,12 +185,20 @@ def main():
                 max_results=dict(type="int"),
                 marker=dict(type="str"),
             ),
-            mutually_exclusive=[["name", "prefix"], ["name", "delimiter"], ["snapshot", "version_id"]],
+            mutually_exclusive=[
+                ["name", "prefix"],
+                ["name", "delimiter"],
+                ["snapshot", "version_id"],
+                ["tag_filter", "name"],
+                ["tag_filter", "prefix"],
+                ["tag_filter", "delimiter"],
+            ],
+            required_one_of=[["container", "tag_filter"]],
             required_by={"snapshot": "name", "version_id": "name"},
         ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    module.run_blob(blob_info)
+    module.run_blob(blob_info_features)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,13 @@ options:
       - Not managed when omitted (a new container is private). Stored access policies are kept when it changes.
     type: str
     choices: [private, blob, container]
+  lease_id:
+    description:
+      - The ID of the container's active lease (see M(signet.azure.storage_lease)). Every write of the task
+        (metadata, public access, delete) carries it (C(x-ms-lease-id)); a leased container cannot be deleted
+        without it.
+    type: str
+    version_added: 1.1.0
 extends_documentation_fragment:
   - signet.azure.storage_auth
   - signet.azure.entra_auth
@@ -115,7 +122,7 @@ container:
 """
 
 from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
-from ..module_utils._plans.blob import ensure_container
+from ..module_utils._plans.blob_features import ensure_container_features
 from ..module_utils._module import AzureRestModule
 
 
@@ -129,11 +136,12 @@ def main():
                 metadata=dict(type="dict"),
                 metadata_mode=dict(type="str", default="exact", choices=["exact", "merge"]),
                 public_access=dict(type="str", choices=["private", "blob", "container"]),
+                lease_id=dict(type="str", no_log=False),
             )
         ),
     )
     module = AzureRestModule(spec, supports_check_mode=True)
-    module.run_blob(ensure_container)
+    module.run_blob(ensure_container_features)
 
 
 if __name__ == "__main__":

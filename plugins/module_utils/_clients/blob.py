@@ -46,6 +46,7 @@ from .blob_wire import (
     round_up_page,
 )
 from .blob_safe import SafeWrites, ambiguous, first_line, mark
+from .blob_features import BlobFeatures
 from .._errors import AzureRestError, ConfigError, ConflictError, IntegrityError, NotFoundError, PreconditionFailedError
 from .._localfile import AtomicFile
 from .._retry import RetryPolicy
@@ -166,7 +167,7 @@ def _parsed(parse, resp, action: str) -> dict:
         raise IntegrityError("%s: the service's answer is not a valid listing (%s)" % (action, str(exc)[:200])) from None
 
 
-class BlobClient(SafeWrites):
+class BlobClient(SafeWrites, BlobFeatures):
     """Blob service client. ``settings`` is a StorageSettings, ``transport`` a signed Transport for its blob endpoint.
     ``warnings`` collects what a successful call could not tidy up (a temporary blob left behind), for the module to
     show."""
@@ -218,6 +219,7 @@ class BlobClient(SafeWrites):
         self, method, container=None, blob=None, query=None, headers=None, data=None, expected=(200,), action=None, stream=False
     ):
         what = container if blob is None else "%s/%s" % (container, blob)
+        headers = self._context_headers(method, container, blob, query, headers)  # lease ID, tags/tier (BlobFeatures)
         return self._transport().request(
             method,
             self.url(container, blob, query),

@@ -10,6 +10,7 @@ import base64
 import re
 from urllib.parse import quote
 
+from .blob_features_wire import tags_from_node
 from .._errors import ConfigError
 from .._xml import as_list, snake_case, xml_to_dict
 
@@ -204,6 +205,8 @@ def parse_blob_list(text) -> dict:
         for key in ("Snapshot", "VersionId", "IsCurrentVersion", "Deleted"):
             if item.get(key) is not None:
                 entry[snake_case(key)] = item[key] if key not in ("IsCurrentVersion", "Deleted") else item[key] == "true"
+        if item.get("Tags") is not None:  # include=tags
+            entry["tags"] = tags_from_node(item["Tags"])
         blobs.append(entry)
     prefixes = [p.get("Name") for p in as_list(blobs_node.get("BlobPrefix") if isinstance(blobs_node, dict) else None)]
     return {"blobs": blobs, "prefixes": prefixes, "next_marker": root.get("NextMarker") or None}

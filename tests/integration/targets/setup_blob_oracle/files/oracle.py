@@ -6,7 +6,8 @@ Usage: ORACLE_BLOB_ENDPOINT=http://127.0.0.1:<port>/devstoreaccount1 python orac
 The account key is Azurite's well-known key, imported here so that it never appears on a command line or in the
 environment of a logged task.
 Commands: md5 (download, md5 base64 + size + sha256), blocks (committed block list), pages (page ranges),
-props (properties and metadata), snapshots (list snapshot timestamps), names (blob names), put (upload <arg> text).
+props (properties and metadata), snapshots (list snapshot timestamps), names (blob names), put (upload <arg> text),
+tags (index tags), putpage (512 bytes of the first character of <arg> at offset 0), findtags (<arg> expression).
 """
 
 from __future__ import annotations
@@ -62,7 +63,18 @@ def main() -> None:
             "content_type": cs.content_type,
             "cache_control": cs.cache_control,
             "metadata": dict(p.metadata),
+            "tier": str(p.blob_tier) if p.blob_tier else None,
+            "lease_state": p.lease.state,
+            "copy_status": p.copy.status,
+            "copy_source": p.copy.source,
         }
+    elif cmd == "tags":
+        out = {"tags": cc.get_blob_client(blob).get_blob_tags()}
+    elif cmd == "putpage":  # someone else's page write (the stored Content-MD5 goes stale): 512 bytes of arg at 0
+        cc.get_blob_client(blob).upload_page(arg.encode()[:1].ljust(1, b"Z") * 512, offset=0, length=512)
+        out = {"ok": True}
+    elif cmd == "findtags":  # Find Blobs by Tags in the account: arg is the expression
+        out = {"names": sorted("%s/%s" % (b.container_name, b.name) for b in svc.find_blobs_by_tags(arg))}
     elif cmd == "snapshots":
         out = {
             "snapshots": sorted(
