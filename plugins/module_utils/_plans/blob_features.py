@@ -23,6 +23,27 @@ STALE_MD5_NOTE = (
 )
 
 
+#: Write refusals of a leased (or no longer leased) blob or container, and what to do.
+LEASE_WRITE_ERRORS = {
+    "LeaseIdMissing": "it is leased and the request carried no lease ID: set lease_id to the ID of its lease",
+    "LeaseIdMismatchWithBlobOperation": "it is leased under another ID than lease_id",
+    "LeaseIdMismatchWithContainerOperation": "it is leased under another ID than lease_id",
+    "LeaseNotPresentWithBlobOperation": "lease_id is set but it has no active lease: remove lease_id",
+    "LeaseNotPresentWithContainerOperation": "lease_id is set but it has no active lease: remove lease_id",
+    "LeaseLost": "the lease of lease_id expired or was broken: acquire it again",
+}
+
+
+def explain_lease_error(exc: AzureRestError) -> AzureRestError:
+    """``exc`` with the meaning and the fix of a lease refusal (412) added to its message."""
+    meaning = LEASE_WRITE_ERRORS.get(exc.error_code or "")
+    if meaning and "lease_id" not in exc.msg:
+        exc.msg += (
+            "\nThe write was refused because %s (signet.azure.storage_lease acquires, reads back or breaks a lease)." % meaning
+        )
+    return exc
+
+
 class _ClientView:
     """The client with some methods replaced: attributes not set on the view come from the client."""
 
@@ -131,7 +152,10 @@ def ensure_blob_features(client, p: dict, check_mode: bool) -> dict:
     name = validate_blob_name(p["name"])
     client.use_lease(container, name, p.get("lease_id"))
     if p.get("state") == "absent":
-        return ensure_blob(client, p, check_mode)
+        try:
+            return ensure_blob(client, p, check_mode)
+        except AzureRestError as exc:
+            raise explain_lease_error(exc) from None
     opts = blob_feature_options(p)
     before = _feature_state(client, container, name, opts)
     create = {}
@@ -142,7 +166,10 @@ def ensure_blob_features(client, p: dict, check_mode: bool) -> dict:
     client.on_create(container, name, create)
     notes: list = []
     current = client.get_blob(container, name) if p.get("blob_type") == "page" else None
-    result = ensure_blob(_true_md5_view(client, container, name, p, current, notes), p, check_mode)
+    try:
+        result = ensure_blob(_true_md5_view(client, container, name, p, current, notes), p, check_mode)
+    except AzureRestError as exc:
+        raise explain_lease_error(exc) from None
     uploaded = result.get("action") in ("created", "replaced", "appended")
     now = _feature_state(client, container, name, opts) if (uploaded and not check_mode) else before
     if uploaded and check_mode:
@@ -167,7 +194,10 @@ def ensure_blob_features(client, p: dict, check_mode: bool) -> dict:
 def ensure_container_features(client, p: dict, check_mode: bool) -> dict:
     """storage_container: ``ensure_container`` with ``lease_id`` on every write of the container."""
     client.use_lease(validate_container_name(p["name"], "name"), None, p.get("lease_id"))
-    return ensure_container(client, p, check_mode)
+    try:
+        return ensure_container(client, p, check_mode)
+    except AzureRestError as exc:
+        raise explain_lease_error(exc) from None
 
 
 # -- storage_blob_download: verify ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import os
 from .._clients.blob_features import MAX_PUT_PAGE
 from .._clients.blob_wire import PAGE, validate_blob_name, validate_container_name
 from .._errors import AzureRestError, ConfigError, NotFoundError
+from .blob_features import explain_lease_error
 
 #: With content_md5=auto, a blob up to this size gets its MD5 recomputed after a write; a larger one has it cleared.
 AUTO_MD5_LIMIT = 256 * 1024 * 1024
@@ -184,7 +185,10 @@ def ensure_pages(client, p: dict, check_mode: bool) -> dict:
         )
     size = props.get("content_length") or 0
     req = page_request(p, size)
-    done = _converge(client, container, name, req, props.get("etag"), check_mode)
+    try:
+        done = _converge(client, container, name, req, props.get("etag"), check_mode)
+    except AzureRestError as exc:
+        raise explain_lease_error(exc) from None
     span = "bytes=%d-%d" % (req["offset"], req["offset"] + req["length"] - 1)
     action = _md5_action(p.get("content_md5") or "auto", props.get("content_md5"), size) if done["runs"] else "none"
     result = {
