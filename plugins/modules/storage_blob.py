@@ -15,8 +15,10 @@ description:
     unchanged upload is skipped, so the task is idempotent. Metadata and content settings are updated without
     uploading again.
   - Block blobs up to O(single_put_size) go up in one request. Larger ones are staged in blocks of O(block_size)
-    on O(max_concurrency) threads, each with its own C(Content-MD5), then committed with the whole-file MD5 and
-    verified (length and MD5) by reading the properties back. Memory stays bounded by
+    on O(max_concurrency) threads (each with its own C(Content-MD5) when O(transactional_md5=true)), then committed
+    with the whole-file MD5 and verified (length and MD5) by reading the properties back. The file is read and hashed
+    once: the same pass feeds the blocks and the whole-file MD5. A pre-upload MD5 is computed only when an existing
+    blob of the same type and length must be compared (O(overwrite=different)). Memory stays bounded by
     (O(max_concurrency) + 1) x O(block_size), whatever the file size.
   - Page blobs (for example VHD disks) must be a multiple of 512 bytes (or use O(pad)); all-zero 512-byte pages
     are not sent, so a sparse disk uploads only its data. Their MD5 is stored as C(Content-MD5) after the upload.
@@ -116,6 +118,16 @@ options:
     description: Number of parallel requests for block and page uploads.
     type: int
     default: 4
+  transactional_md5:
+    description:
+      - Send a C(Content-MD5) with every staged block (Put Block) so the service checks each request's body.
+      - Off by default: TLS already protects each request, and the whole-file MD5 is still computed while reading,
+        stored as the blob's C(Content-MD5) and verified after the commit. Turning it on hashes the data a second
+        time (about 0.4x more client CPU for large uploads, see the benchmarks).
+      - A single-request upload (Put Blob, up to O(single_put_size)) always carries the whole-file MD5.
+    type: bool
+    default: false
+    version_added: 1.1.0
   pad:
     description: Pad page blob content with zeros to a multiple of 512 bytes instead of failing.
     type: bool
@@ -355,6 +367,7 @@ def main():
                 single_put_size=dict(type="int", default=8388608),
                 max_concurrency=dict(type="int", default=4),
                 pad=dict(type="bool", default=False),
+                transactional_md5=dict(type="bool", default=False),
                 delete_snapshots=dict(type="str", choices=["include", "only"]),
                 access_tier=dict(type="str", choices=["Hot", "Cool", "Cold", "Archive"]),
                 rehydrate_priority=dict(type="str", choices=["Standard", "High"]),

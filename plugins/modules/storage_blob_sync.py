@@ -78,9 +78,20 @@ options:
     type: int
     default: 4194304
   max_concurrency:
-    description: Parallel requests per file.
+    description:
+      - Parallel requests. Files up to 8 MiB are copied O(max_concurrency) at a time (each worker thread with its own
+        connection); larger files are copied one after another, each with O(max_concurrency) parallel requests.
+      - An uploaded small file is verified by the C(Content-MD5) the service returns for what it received (no extra
+        read-back request); a file uploaded in blocks is read back once after its commit.
     type: int
     default: 4
+  transactional_md5:
+    description:
+      - Send a C(Content-MD5) with every staged block of a large file (see
+        O(signet.azure.storage_blob#module:transactional_md5)). The whole-file MD5 is always stored and verified.
+    type: bool
+    default: false
+    version_added: 1.1.0
 extends_documentation_fragment:
   - signet.azure.storage_auth
   - signet.azure.entra_auth
@@ -201,6 +212,7 @@ def main():
                 exclude=dict(type="list", elements="str"),
                 block_size=dict(type="int", default=4194304),
                 max_concurrency=dict(type="int", default=4),
+                transactional_md5=dict(type="bool", default=False),
             )
         ),
     )

@@ -575,6 +575,8 @@ class BlobClient(SafeWrites, BlobFeatures):
         single_put_size: int = DEFAULT_SINGLE_PUT,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         current_type: str | None = None,
+        transactional_md5: bool = False,
+        read_back: bool = True,
     ) -> dict:
         """Upload ``payload`` and verify it; returns the blob's ``{name, properties, metadata}`` after the write.
 
@@ -586,14 +588,19 @@ class BlobClient(SafeWrites, BlobFeatures):
         into a temporary blob and copied in place (``blob_safe``), so a failed upload never leaves a partial blob.
         The source is checked before the commit (``Payload.check_unchanged``). An error carries ``changed`` and
         ``blob_content`` (``old``, ``new`` or ``unknown``) in its details.
+
+        The data is read and hashed once: the same pass feeds the requests and the whole MD5 (stored as the blob's
+        Content-MD5 and verified). ``transactional_md5`` adds a Content-MD5 to each Put Block as well (TLS already
+        protects each request; off by default). ``read_back=False`` trusts a Put Blob answer whose Content-MD5 is
+        ours instead of reading the blob back (the returned properties are then only those the answer gives).
         """
         settings = settings or {}
         guard = {"etag": etag, "create_only": create_only, "current_type": current_type, "blob_type": blob_type}
+        checks = {"transactional_md5": transactional_md5, "read_back": read_back}
         try:
             if blob_type == "block":
-                return self._upload_block(
-                    container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, max_concurrency
-                )
+                sizes = (block_size, single_put_size, max_concurrency)
+                return self._upload_block(container, blob, payload, settings, metadata, etag, create_only, sizes, checks)
             if blob_type == "page":
                 return self._upload_page(container, blob, payload, settings, metadata, guard, max_concurrency)
             return self._upload_append(container, blob, payload, settings, metadata, guard, append_from)
@@ -605,31 +612,32 @@ class BlobClient(SafeWrites, BlobFeatures):
                 )
             raise mark(exc, False, "old") from None
 
-    def _upload_block(
-        self, container, blob, payload, settings, metadata, etag, create_only, block_size, single_put_size, workers
-    ) -> dict:
-        """Put Blob in one request up to ``single_put_size``, else Put Block in parallel and Put Block List."""
+    def _upload_block(self, container, blob, payload, settings, metadata, etag, create_only, sizes, checks: dict) -> dict:
+        """Put Blob in one request up to ``single_put_size``, else Put Block in parallel and Put Block List.
+        ``sizes`` is ``(block_size, single_put_size, workers)``, ``checks`` the options of ``upload``."""
+        block_size, single_put_size, workers = sizes
         headers = self._create_headers("block", settings, metadata, etag, create_only)
         if payload.size <= single_put_size:
-            return self._put_single(container, blob, payload, headers)
+            return self._put_single(container, blob, payload, headers, checks["read_back"])
         block_size = pick_block_size(payload.size, block_size)
         try:
-            ids, md5 = self._stage_blocks(container, blob, payload, block_size, workers)
+            ids, md5 = self._stage_blocks(container, blob, payload, block_size, workers, checks["transactional_md5"])
             payload.check_unchanged(md5)
         except AzureRestError as exc:
             exc.msg = "%s\n%s" % (exc.msg, UNCOMMITTED_NOTE)
             raise
         return self._commit_block_list(container, blob, headers, ids, md5, payload.size)
 
-    def _put_single(self, container, blob, payload, headers: dict) -> dict:
-        """Put Blob with the whole payload and its Content-MD5, then verify."""
+    def _put_single(self, container, blob, payload, headers: dict, read_back: bool = True) -> dict:
+        """Put Blob with the whole payload and its Content-MD5, then verify: by reading the blob back, or (with
+        ``read_back`` False) by the Content-MD5 of the answer, the service's MD5 of what it received."""
         with payload.open() as fh:
             data = fh.read(payload.size + 1)
         md5 = md5_b64(data)
         payload.check_unchanged(md5, len(data))
         headers["Content-MD5"] = md5
         try:
-            self._call(
+            resp = self._call(
                 "PUT",
                 container,
                 blob,
@@ -640,11 +648,19 @@ class BlobClient(SafeWrites, BlobFeatures):
             )
         except AzureRestError as exc:
             return self._reconcile_conflict(exc, container, blob, md5, payload.size)
+        answer = getattr(resp, "headers", None) or {}
+        if not read_back and answer.get("Content-MD5") == md5:
+            props = {"content_length": payload.size, "content_md5": md5, "etag": answer.get("ETag")}
+            props["last_modified"] = answer.get("Last-Modified")
+            return {"name": blob, "properties": props, "metadata": None}
         return self._verify(container, blob, md5, payload.size)
 
-    def _stage_blocks(self, container, blob, payload, block_size: int, workers: int) -> tuple[list[str], str]:
-        """Put Block for each ``block_size`` piece on ``workers`` threads (bounded memory). Returns the block IDs in
-        order and the base64 MD5 of the whole payload."""
+    def _stage_blocks(
+        self, container, blob, payload, block_size: int, workers: int, transactional_md5: bool = False
+    ) -> tuple[list[str], str]:
+        """Put Block for each ``block_size`` piece on ``workers`` threads (bounded memory), each with its own
+        Content-MD5 when ``transactional_md5``. Returns the block IDs in order and the base64 MD5 of the whole
+        payload, computed in the pass that reads the blocks."""
         upload_id = uuid.uuid4().hex[:12]
         whole = hashlib.md5()
         ids: list[str] = []
@@ -663,7 +679,7 @@ class BlobClient(SafeWrites, BlobFeatures):
                 container,
                 blob,
                 query={"comp": "block", "blockid": bid},
-                headers={"Content-MD5": md5_b64(data)},
+                headers={"Content-MD5": md5_b64(data)} if transactional_md5 else {},
                 data=data,
                 expected=(201,),
                 action="stage block %s of %s/%s" % (bid, container, blob),

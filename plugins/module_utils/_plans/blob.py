@@ -213,14 +213,32 @@ def _check_blob_options(p: dict, payload: Payload | None, current: dict | None, 
         raise ConfigError("block_size: %d is above the limit of 4000 MiB (4194304000 bytes)" % p["block_size"])
 
 
-def _content_plan(p: dict, payload: Payload | None, current: dict | None, blob_type: str) -> tuple[dict, dict | None]:
+def _needs_digest(p: dict, payload: Payload, current: dict | None, blob_type: str) -> bool:
+    """Whether ``plan_upload`` needs the payload's MD5 before the upload: only to compare with an existing blob of
+    the same type and length (or, for an append blob, a shorter one that may hold a prefix) under
+    ``overwrite=different``. Otherwise the upload hashes the data once, as it reads it."""
+    props = (current or {}).get("properties") or {}
+    if current is None or (p.get("overwrite") or "different") != "different" or props.get("blob_type") != blob_type:
+        return False
+    length = props.get("content_length")
+    return length == payload.size or (blob_type == "append" and (length or 0) < payload.size)
+
+
+def _content_plan(
+    p: dict, payload: Payload | None, current: dict | None, blob_type: str, check_mode: bool = True
+) -> tuple[dict, dict | None]:
     """``(plan, local)``: ``plan_upload`` of the payload against ``current`` (action ``none`` without a payload) and
-    the payload's digest (None without one). ConfigError for a page blob that is not a multiple of 512 bytes."""
+    the payload's ``{size, md5, prefix_md5}`` (None without one; ``md5`` None when the plan does not need it and
+    the upload will compute it, see ``_needs_digest``; check mode always computes it for the diff). ConfigError for
+    a page blob that is not a multiple of 512 bytes."""
     if payload is None:
         return {"action": "none", "append_from": None, "reason": "no content given"}, None
     current_props = (current or {}).get("properties") or {}
     prefix_len = current_props.get("content_length") if (blob_type == "append" and current) else None
-    local = payload.digest(prefix_len)
+    if check_mode or _needs_digest(p, payload, current, blob_type):
+        local = payload.digest(prefix_len)
+    else:
+        local = {"size": payload.size, "md5": None, "prefix_md5": None}
     plan = plan_upload(current, local, blob_type, p.get("overwrite") or "different")
     if blob_type == "page" and payload.size % 512:
         raise ConfigError(
@@ -271,6 +289,7 @@ def _upload_blob(client, container, name, p: dict, payload, plan: dict, full_set
         single_put_size=p.get("single_put_size") or 8 * MIB,
         max_concurrency=p.get("max_concurrency") or 4,
         current_type=current_props.get("blob_type"),
+        transactional_md5=bool(p.get("transactional_md5")),
     )
     if plan["action"] == "append" and target_meta is not None and not metadata_equal(target_meta, blob["metadata"]):
         try:
@@ -327,7 +346,7 @@ def ensure_blob(client, p: dict, check_mode: bool) -> dict:
     wanted_settings = {k: p.get(k) for k in CONTENT_SETTINGS}
     current_meta = (current or {}).get("metadata") or {}
     target_meta = desired_metadata(current_meta, wanted_meta, p.get("metadata_mode") or "exact")
-    plan, local = _content_plan(p, payload, current, blob_type)
+    plan, local = _content_plan(p, payload, current, blob_type, check_mode)
     full_settings = _full_settings(current, wanted_settings, plan, name)
     before = _summary(current)
     result["plan"] = plan
@@ -337,6 +356,8 @@ def ensure_blob(client, p: dict, check_mode: bool) -> dict:
         result.update(changed=True, action={"create": "created", "replace": "replaced", "append": "appended"}[plan["action"]])
         if not check_mode:
             result["blob"] = _upload_blob(client, container, name, p, payload, plan, full_settings, target_meta, current)
+            if local is not None and local["md5"] is None:  # hashed by the upload itself
+                result["diff"]["after"]["content_md5"] = (result["blob"] or {}).get("properties", {}).get("content_md5")
         return result
     return _update_blob(client, container, name, result, current, wanted_settings, full_settings, target_meta, check_mode)
 

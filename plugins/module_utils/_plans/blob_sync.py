@@ -8,6 +8,7 @@ import fnmatch
 import mimetypes
 import os
 import stat
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from .._clients.blob import Payload
 from .._clients.blob_wire import MIB, validate_blob_name, validate_container_name
@@ -207,9 +208,41 @@ def _sync_result(plan: dict, source: dict, target: dict, direction: str) -> dict
     }
 
 
+#: files up to this size are copied in one request each, ``max_concurrency`` files at a time; larger ones one after
+#: another, each with ``max_concurrency`` parallel requests (so threads never multiply)
+SMALL_FILE = 8 * MIB
+
+
+def _parallel(items: list, fn, workers: int) -> list:
+    """``[fn(item) ...]`` on up to ``workers`` threads (each thread gets its own Transport and Session from the
+    client, see ``BlobClient._transport``). The first failure cancels what has not started; the first failed item
+    (in ``items`` order) among those that ran is re-raised once the running ones have ended."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in pending:
+            fut.cancel()
+        wait([f for f in pending if not f.cancelled()])
+        for fut in futures:
+            if fut.done() and not fut.cancelled() and fut.exception() is not None:
+                raise fut.exception()
+        return [fut.result() for fut in futures]
+
+
+def _split_by_size(copy: list, sizes: dict) -> tuple[list, list]:
+    """``(small, large)``: the paths to copy up to ``SMALL_FILE`` bytes and above it."""
+    small = [rel for rel in copy if (sizes[rel].get("size") or 0) <= SMALL_FILE]
+    return small, [rel for rel in copy if (sizes[rel].get("size") or 0) > SMALL_FILE]
+
+
 def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict, remote: dict) -> None:
-    """Upload the files to copy (each guarded by its blob's ETag, or create-only) and delete the extraneous blobs."""
-    for rel in plan["copy"]:
+    """Upload the files to copy (each guarded by its blob's ETag, or create-only; small files in parallel, verified
+    by the Put Blob answer's Content-MD5) and delete the extraneous blobs (in parallel)."""
+    workers = p.get("max_concurrency") or 4
+
+    def push(rel: str, threads: int = 1) -> None:
         blob = remote.get(rel)
         _unchanged_entry(local[rel])
         payload = Payload(path=local[rel]["path"])
@@ -223,26 +256,38 @@ def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict,
             etag=blob.get("etag") if blob else None,
             create_only=blob is None,
             block_size=p.get("block_size") or 4 * MIB,
-            max_concurrency=p.get("max_concurrency") or 4,
+            single_put_size=SMALL_FILE,
+            max_concurrency=threads,
+            transactional_md5=bool(p.get("transactional_md5")),
+            read_back=False,
         )
-    for rel in plan["delete"]:
-        client.delete_blob(container, remote_name(prefix, rel), "include")
+
+    small, large = _split_by_size(plan["copy"], local)
+    _parallel(small, push, workers)
+    for rel in large:
+        push(rel, workers)
+    _parallel(plan["delete"], lambda rel: client.delete_blob(container, remote_name(prefix, rel), "include"), workers)
 
 
-def _pull(client, container: str, prefix: str, root: str, p: dict, plan: dict, paths: dict) -> list:
-    """Download the blobs to copy to their checked ``paths``, never through a symbolic link below ``root``
-    (AtomicFile with ``root``), then delete the extraneous local files (same rule). Returns ownership warnings."""
+def _pull(client, container: str, prefix: str, root: str, p: dict, plan: dict, paths: dict, remote: dict) -> list:
+    """Download the blobs to copy to their checked ``paths`` (small ones in parallel), never through a symbolic link
+    below ``root`` (AtomicFile with ``root``), then delete the extraneous local files (same rule). Returns ownership
+    warnings."""
     os.makedirs(root, exist_ok=True)
-    warnings: list = []
-    for rel in plan["copy"]:
+    workers = p.get("max_concurrency") or 4
+
+    def pull(rel: str, threads: int = 1) -> list:
         name = remote_name(prefix, rel)
         blob = client.get_blob(container, name)
         if blob is None:
-            continue
-        out = client.download(
-            container, name, paths[rel], props=blob["properties"], max_concurrency=p.get("max_concurrency") or 4, root=root
-        )
-        warnings += out.get("warnings") or []
+            return []
+        out = client.download(container, name, paths[rel], props=blob["properties"], max_concurrency=threads, root=root)
+        return out.get("warnings") or []
+
+    small, large = _split_by_size(plan["copy"], remote)
+    warnings = [w for found in _parallel(small, pull, workers) for w in found]
+    for rel in large:
+        warnings += pull(rel, workers)
     for rel in plan["delete"]:
         unlink_under(root, rel.split("/"))
     return warnings
@@ -276,7 +321,7 @@ def sync_directory(client, p: dict, check_mode: bool) -> dict:
     if direction == "upload":
         _push(client, container, prefix, p, plan, local, remote)
     else:
-        warnings = _pull(client, container, prefix, root, p, plan, paths)
+        warnings = _pull(client, container, prefix, root, p, plan, paths, remote)
         if warnings:
             result["warnings"] = warnings
     return result

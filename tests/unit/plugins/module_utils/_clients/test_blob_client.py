@@ -270,3 +270,68 @@ def test_correct_ranges_are_stitched(tmp_path, monkeypatch):
     dest = tmp_path / "d.bin"
     client.download("c", "b", str(dest), props={"content_length": len(DATA)}, chunk_size=3000, max_concurrency=3)
     assert dest.read_bytes() == DATA and sorted(asked) == [(0, 2999), (3000, 5999), (6000, 8999), (9000, 10239)]
+
+
+# -- issue 19: one hash per upload, optional per-block MD5, no read-back when the answer proves the content --------
+def _recording(client, monkeypatch):
+    calls = []
+    real = client._call
+
+    def call(method, container=None, blob=None, query=None, headers=None, **kwargs):
+        calls.append((method, dict(query or {}), dict(headers or {})))
+        return real(method, container, blob, query=query, headers=headers, **kwargs)
+
+    monkeypatch.setattr(client, "_call", call)
+    return calls
+
+
+@pytest.mark.parametrize("transactional", [False, True])
+def test_per_block_md5_is_an_option_and_the_whole_md5_is_always_stored(env, tmp_path, monkeypatch, transactional):
+    client, oracle, c = env
+    data = os.urandom(5 * 1024 + 7)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    calls = _recording(client, monkeypatch)
+    blob = client.upload(
+        c,
+        "b.bin",
+        Payload(path=str(src)),
+        block_size=1024,
+        single_put_size=1024,
+        max_concurrency=2,
+        transactional_md5=transactional,
+    )
+    blocks = [h for m, q, h in calls if q.get("comp") == "block"]
+    assert len(blocks) == 6 and all(("Content-MD5" in h) is transactional for h in blocks)
+    whole = base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+    assert blob["properties"]["content_md5"] == whole
+    assert oracle.get_blob_client("b.bin").get_blob_properties().content_settings.content_md5 == hashlib.md5(data).digest()
+
+
+def test_put_blob_answer_proves_the_content_without_a_read_back(env, monkeypatch):
+    client, oracle, c = env
+    calls = _recording(client, monkeypatch)
+    blob = client.upload(c, "s.txt", Payload(content=b"small one"), create_only=True, read_back=False)
+    assert [m for m, _q, _h in calls] == ["PUT"]
+    md5 = base64.b64encode(hashlib.md5(b"small one").digest()).decode("ascii")
+    assert blob["properties"]["content_md5"] == md5 and blob["properties"]["etag"]
+    assert oracle.download_blob("s.txt").readall() == b"small one"
+    calls.clear()
+    client.upload(c, "t.txt", Payload(content=b"read back"), create_only=True)
+    assert [m for m, _q, _h in calls] == ["PUT", "HEAD"]  # storage_blob keeps the read-back (full properties)
+
+
+def test_an_answer_without_our_md5_falls_back_to_the_read_back(env, monkeypatch):
+    client, _oracle, c = env
+    real = client._call
+
+    class Answer:
+        headers = {"Content-MD5": "bm90IG91cnM="}
+
+    def call(method, container=None, blob=None, **kwargs):
+        resp = real(method, container, blob, **kwargs)
+        return Answer() if method == "PUT" else resp
+
+    monkeypatch.setattr(client, "_call", call)
+    blob = client.upload(c, "f.txt", Payload(content=b"abc"), create_only=True, read_back=False)
+    assert blob["properties"]["content_length"] == 3 and blob["properties"].get("last_modified")
