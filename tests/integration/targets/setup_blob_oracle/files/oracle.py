@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def main() -> None:
             "tier": str(p.blob_tier) if p.blob_tier else None,
             "lease_state": p.lease.state,
             "copy_status": p.copy.status,
-            "copy_source": p.copy.source,
+            "copy_source": re.sub(r"sig=[^&]+", "sig=REDACTED", p.copy.source) if p.copy.source else None,
         }
     elif cmd == "tags":
         out = {"tags": cc.get_blob_client(blob).get_blob_tags()}

@@ -153,3 +153,45 @@ def test_md5_action():
     assert bpg._md5_action("auto", "x", 10) == "update"
     assert bpg._md5_action("auto", "x", bpg.AUTO_MD5_LIMIT + 512) == "clear"
     assert bpg._md5_action("clear", None, 10) == "clear"
+
+
+# -- copy plan ------------------------------------------------------------------------------------------------------
+def _props(**kw):
+    return {"properties": kw}
+
+
+def test_plan_copy_decisions():
+    from ansible_collections.signet.azure.plugins.module_utils._plans import blob_copy as bc
+
+    src_id = "https://a.blob.core.windows.net/c/b"
+    source = _props(content_length=5, content_md5="m", last_modified="Sun, 06 Dec 2026 03:00:00 GMT")
+    assert bc.plan_copy(source, None, src_id, "different")["action"] == "copy"
+    same = _props(content_length=5, content_md5="m")
+    assert bc.plan_copy(source, same, src_id, "different")["reason"] == "same length and MD5 as the source"
+    assert bc.plan_copy(source, same, src_id, "always")["action"] == "copy"
+    assert bc.plan_copy(source, _props(content_length=9), src_id, "never")["action"] == "none"
+    pending = _props(copy_source=src_id + "?sig=REDACTED", copy_status="pending")
+    assert bc.plan_copy(source, pending, src_id, "always")["action"] == "wait"
+    no_md5 = _props(content_length=5, last_modified="Sun, 06 Dec 2026 03:00:00 GMT")
+    copied = _props(
+        content_length=5, copy_source=src_id, copy_status="success", copy_completion_time="Sun, 06 Dec 2026 03:05:00 GMT"
+    )
+    assert bc.plan_copy(no_md5, copied, src_id, "different")["action"] == "none"
+    later = _props(content_length=5, last_modified="Sun, 06 Dec 2026 04:00:00 GMT")
+    assert bc.plan_copy(later, copied, src_id, "different") == {"action": "copy", "reason": "no MD5 to compare"}
+    assert bc.plan_copy(no_md5, copied, "https://other/c/b", "different")["action"] == "copy"
+
+
+def test_pick_mode():
+    from ansible_collections.signet.azure.plugins.module_utils._plans import blob_copy as bc
+
+    block = _props(blob_type="block", content_length=10, content_md5="m")
+    assert bc.pick_mode({}, block, {"auth": "none"}) == "sync"
+    assert bc.pick_mode({}, block, {"auth": "destination"}) == "async"
+    assert bc.pick_mode({}, _props(blob_type="block", content_length=10), {"auth": "none"}) == "async"
+    assert (
+        bc.pick_mode({}, _props(blob_type="block", content_length=bc.SYNC_MAX + 1, content_md5="m"), {"auth": "none"}) == "async"
+    )
+    assert bc.pick_mode({"mode": "async"}, block, {"auth": "none"}) == "async"
+    with pytest.raises(ConfigError, match="^mode: sync .* page blob"):
+        bc.pick_mode({"mode": "sync"}, _props(blob_type="page"), {"auth": "none"})
