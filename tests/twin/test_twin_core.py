@@ -186,7 +186,7 @@ def test_classic_host_requests_client_certificate(twin, tmp_path):
 def test_control_api(twin):
     info = twin.control("/_twin/info")
     assert info["port"] == twin.port and info["tenant_id"] == twin.info["tenant_id"]
-    assert set(info["plugins"]) == {"entra", "keyvault", "arm", "batch", "classic"}
+    assert set(info["plugins"]) == {"entra", "keyvault", "arm", "batch", "classic", "blob"}
     assert "*.eastus.batch.azure.com" in info["hosts"]["AzureCloud"]
     with pytest.raises(TwinError):
         twin.control("/_twin/nope")

@@ -27,13 +27,13 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
-from . import arm, batch, classic, entra, keyvault
+from . import arm, batch, blob, classic, entra, keyvault
 from .faults import FaultBook, FaultError
 from .plugin import CLOUDS, DEFAULT_BATCH_REGIONS, Cloud, Headers, Plugin, Request, Response, host_matches
 from .state import create_state
 
 #: The service plugins, in routing order.
-PLUGINS: list[type[Plugin]] = [entra.Entra, keyvault.KeyVault, arm.Arm, batch.Batch, classic.Classic]
+PLUGINS: list[type[Plugin]] = [entra.Entra, keyvault.KeyVault, arm.Arm, batch.Batch, classic.Classic, blob.BlobStorage]
 
 MAX_LINE = 65536
 MAX_HEADERS = 200

@@ -83,8 +83,11 @@ class BlobFeatures:
     def head_url(self, transport, url: str, action: str) -> dict | None:
         """Properties of the blob at an absolute ``url`` (another account, a SAS URL), read with ``transport``; None
         when it does not exist."""
+        version = getattr(getattr(self, "settings", None), "api_version", None)
         try:
-            resp = transport.request("HEAD", url, expected_status=(200,), action=action)
+            resp = transport.request(
+                "HEAD", url, headers={"x-ms-version": version} if version else {}, expected_status=(200,), action=action
+            )
         except NotFoundError:
             return None
         props = blob_properties_from_headers(resp.headers)

@@ -195,3 +195,39 @@ def test_pick_mode():
     assert bc.pick_mode({"mode": "async"}, block, {"auth": "none"}) == "async"
     with pytest.raises(ConfigError, match="^mode: sync .* page blob"):
         bc.pick_mode({"mode": "sync"}, _props(blob_type="page"), {"auth": "none"})
+
+
+# -- undelete plan --------------------------------------------------------------------------------------------------
+class _FakeSoftDelete:
+    def __init__(self, blobs):
+        self.blobs = blobs
+        self.undeleted = []
+
+    def list_blobs(self, container, prefix=None, include=None):
+        assert include == ["deleted"]
+        return {"blobs": [b for b in self.blobs if b["name"].startswith(prefix or "")], "prefixes": [], "next_marker": None}
+
+    def undelete_blob(self, container, blob):
+        self.undeleted.append(blob)
+
+
+def test_undelete_plan():
+    from ansible_collections.signet.azure.plugins.module_utils._errors import NotFoundError
+    from ansible_collections.signet.azure.plugins.module_utils._plans import blob_undelete as bu
+
+    blobs = [
+        {"name": "a/1", "deleted": True},
+        {"name": "a/2", "deleted": True},
+        {"name": "a/2"},  # active again: left alone
+        {"name": "a/3", "deleted": True, "snapshot": "2026-12-06T00:00:00Z"},
+        {"name": "b"},
+    ]
+    fake = _FakeSoftDelete(blobs)
+    check = bu.ensure_undeleted(fake, {"container": "ccc", "prefix": "a/"}, True)
+    assert check["changed"] and check["undeleted"] == ["a/1"] and fake.undeleted == []
+    assert check["diff"] == {"before": "a/2\n", "after": "a/1\na/2\n"}
+    assert bu.ensure_undeleted(fake, {"container": "ccc", "prefix": "a/"}, False)["undeleted"] == ["a/1"]
+    assert fake.undeleted == ["a/1"]
+    assert not bu.ensure_undeleted(fake, {"container": "ccc", "name": "b"}, False)["changed"]
+    with pytest.raises(NotFoundError, match="no soft-deleted .* blob of that name. Soft-deleted blobs exist only"):
+        bu.ensure_undeleted(fake, {"container": "ccc", "name": "zzz"}, False)
