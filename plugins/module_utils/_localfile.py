@@ -143,10 +143,10 @@ def _collisions(names: list[str], case_insensitive: bool) -> dict[str, str]:
             nodes.setdefault(key, []).append(("/".join(parts[: i + 1]), i == len(parts) - 1, name))
     out: dict[str, str] = {}
     for node in nodes.values():
-        if len({spelling for spelling, _, _ in node}) < 2 and len({is_file for _, is_file, _ in node}) < 2:
+        if len({entry[0] for entry in node}) < 2 and len({entry[1] for entry in node}) < 2:
             continue
         for _spelling, _is_file, name in node:
-            others = sorted({n for _, _, n in node if n != name})
+            others = sorted({entry[2] for entry in node if entry[2] != name})
             more = " and %d more" % (len(others) - 3) if len(others) > 3 else ""
             out.setdefault(name, "collides with %s%s" % (", ".join(repr(n) for n in others[:3]), more))
     return out

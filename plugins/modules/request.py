@@ -331,7 +331,10 @@ operation:
       description: How many status polls were made.
       type: int
       sample: 2
-  sample: {"initial_status": 201, "poll_url": "https://management.azure.com/subscriptions/0000/providers/Microsoft.Compute/locations/eastus/operations/1f2e", "polls": 2}
+  sample:
+    initial_status: 201
+    poll_url: "https://management.azure.com/subscriptions/0000/providers/Microsoft.Compute/locations/eastus/operations/1f2e"
+    polls: 2
 string_to_sign:
   description: The string we signed (Shared Key schemes). Never the key or the signature.
   returned: with C(--diff) or C(-vv)

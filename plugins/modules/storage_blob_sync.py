@@ -23,8 +23,9 @@ description:
     deleted by O(delete_extraneous). A file replaced by a link or a special file after the directory was read fails
     the task before it is read.
   - With O(direction=download), no symbolic link below O(path) is followed (O(path) itself may be one; a link where
-    a blob's file belongs is replaced by a regular file), and every blob name is checked before anything is written. A name is refused when it is absolute, has an empty, V(.) or
-    V(..) segment (C(a//b), C(/a), C(a/../b)), a NUL, control character or backslash, cannot be encoded for the
+    a blob's file belongs is replaced by a regular file), and every blob name is checked before anything is
+    written. A name is refused when it is absolute, has an empty, V(.) or V(..) segment (C(a//b), C(/a),
+    C(a/../b)), a NUL, control character or backslash, cannot be encoded for the
     local file system, has a segment longer than the file system allows (C(NAME_MAX), usually 255 bytes) or makes a
     path longer than C(PATH_MAX) with a temp suffix; when it collides with another name (C(d) and C(d/x), a file and
     a directory; on a case-insensitive file system, names equal after Unicode canonical caseless matching);

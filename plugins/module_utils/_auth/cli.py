@@ -114,7 +114,8 @@ class AzureCliAuth(EntraAuth):
         cmd = self.command()
         shown = " ".join(cmd[1:3] + cmd[5:])
         try:
-            proc = self._run(cmd, capture_output=True, text=True, timeout=self.timeout, check=False)
+            # an auth scheme has no AnsibleModule (no run_command); the argv list runs without a shell
+            proc = self._run(cmd, capture_output=True, text=True, timeout=self.timeout, check=False)  # pylint: disable=ansible-bad-function
         except subprocess.TimeoutExpired:
             raise TransportError("auth_source=cli: `az %s` did not answer within %s s" % (shown, self.timeout)) from None
         except OSError as exc:

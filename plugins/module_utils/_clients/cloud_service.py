@@ -4,8 +4,9 @@
 
 ``CloudServiceClient`` combines an :class:`~._clients.arm.ArmClient` (ARM token) with a Key Vault transport (vault
 token) used only to *read* the secrets behind ``certificateUrl`` values, so that thumbprints are computed locally
-from the certificate (never trust a pasted thumbprint; the service itself checks them, see the Cloud Services (extended support) certificate docs). Secret values are passed to
-``on_secret`` (the module registers them as no_log) and dropped; they never appear in a result.
+from the certificate (never trust a pasted thumbprint; the service itself checks them, see the Cloud Services
+(extended support) certificate docs). Secret values are passed to ``on_secret`` (the module registers them as
+no_log) and dropped; they never appear in a result.
 """
 
 from __future__ import annotations

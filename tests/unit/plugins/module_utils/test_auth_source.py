@@ -176,13 +176,13 @@ def test_resolver_builds_the_cli_scheme_for_every_family(monkeypatch):
 
 # -- storage_auth=auto and entra -----------------------------------------------------------------------------------------
 def test_storage_auto_prefers_the_key_then_entra():
-    keyed, _ = resolve.storage(Host(account_name="acct1", account_key=KEY, client_id="a", client_secret="s", tenant_id="t"))
+    keyed, _settings = resolve.storage(Host(account_name="acct1", account_key=KEY, client_id="a", client_secret="s", tenant_id="t"))
     assert isinstance(keyed, SharedKeyAuth)
     entra, settings = resolve.storage(Host(account_name="acct1", client_id="a", client_secret="s", tenant_id="t"))
     assert isinstance(entra, StorageBearerAuth) and isinstance(entra.token_auth, EntraAuth)
     assert entra.token_auth.scope == "https://storage.azure.com/.default" and entra.api_version == "2023-11-03"
     assert settings.service_url() == "https://acct1.blob.core.windows.net"
-    china, _ = resolve.storage(Host(account_name="acct1", access_token="t", cloud_environment="china"))
+    china, _settings = resolve.storage(Host(account_name="acct1", access_token="t", cloud_environment="china"))
     assert china.token_auth.scope == "https://storage.azure.com/.default" and china.cloud == "AzureChinaCloud"
     with pytest.raises(ConfigError, match=r"^no storage credential given: set account_key .*\(storage_auth=entra\)"):
         resolve.storage(Host(account_name="acct1"))
@@ -200,7 +200,7 @@ def test_storage_entra_refuses_http_and_old_versions():
 def test_request_honours_storage_auth_entra():
     host = Host(account_name="acct1", storage_auth="entra", access_token="t")
     host.params.update(scope=None)
-    scheme, base_url, _ = resolve.for_request(host, "shared_key", "blob")
+    scheme, base_url, _overrides = resolve.for_request(host, "shared_key", "blob")
     assert isinstance(scheme, StorageBearerAuth) and base_url == "https://acct1.blob.core.windows.net"
     host = Host(account_name="acct1", account_key=KEY)
     host.params.update(scope=None)

@@ -260,7 +260,7 @@ def _chattr(path, flag: str) -> bool:
     import subprocess
 
     exe = shutil.which("chattr")
-    return bool(exe) and subprocess.run([exe, flag, str(path)], capture_output=True).returncode == 0
+    return bool(exe) and subprocess.run([exe, flag, str(path)], capture_output=True, check=False).returncode == 0
 
 
 def test_immutable_directory_and_file_fail_cleanly(tmp_path):

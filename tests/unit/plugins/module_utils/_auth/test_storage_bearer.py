@@ -122,7 +122,7 @@ def test_token_problems_are_explained():
     challenge = {
         "WWW-Authenticate": "Bearer authorization_uri=https://login.microsoftonline.com/t2/oauth2/authorize resource_id=https://storage.azure.com"
     }
-    message, _ = explain(
+    message, _details = explain(
         _response(401, "GET", "https://acct1.blob.core.windows.net/c", "InvalidAuthenticationInfo", challenge),
         vault,
         {"detail": "Audience validation failed."},
@@ -131,7 +131,7 @@ def test_token_problems_are_explained():
     assert "tenant t2 but the token is from tenant t1" in message
     ok = _bearer()
     ok.token_auth.token()
-    message, _ = explain(
+    message, _details = explain(
         _response(403, "GET", "https://acct1.blob.core.windows.net/c", "AuthenticationFailed"),
         ok,
         {"detail": "Lifetime validation failed. The token is expired."},
