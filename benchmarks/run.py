@@ -51,7 +51,7 @@ def _vm_hwm_kib(pid: int) -> int | None:
     return None
 
 
-def run_child(cmd, env=None, cwd=None, stdin_data=None):
+def run_child(cmd, env=None, cwd=None, stdin_data=None, keep=4000):
     """Run a command; return dict(wall, cpu, maxrss_mib, rc, out).
 
     CPU seconds come from os.wait4's rusage of that child alone. Peak RSS is the child's VmHWM (high-water mark of
@@ -88,7 +88,7 @@ def run_child(cmd, env=None, cwd=None, stdin_data=None):
         "cpu": usage.ru_utime + usage.ru_stime,
         "maxrss_mib": hwm / 1024.0,
         "rc": proc.returncode,
-        "out": out.decode("utf-8", "replace")[-4000:],
+        "out": out.decode("utf-8", "replace")[-keep:] if keep else out.decode("utf-8", "replace"),
     }
 
 
@@ -395,6 +395,108 @@ def bench_transfer(work: Path, sizes, concurrencies, runs, block=8 * MiB):
     return results
 
 
+# --- issue 19: upload CPU (single pass, per-block MD5 on/off), many small files, no-op re-sync ------------------------
+def _cpu_run(fresh, side, container, work, env, src, conc, block, per_block):
+    """One upload of ``src`` to a fresh Azurite (blob absent, so no pre-upload hash is needed): signet with the default
+    overwrite=different and ``transactional_md5=per_block``; the SDK with ``validate_content=per_block``."""
+    fresh.restart(container)
+    if side == "signet":
+        args = dict(fresh.conn, container=container, name="up", src=str(src), max_concurrency=conc, block_size=block)
+        args.update(single_put_size=block, transactional_md5=per_block)
+        return run_child(module_cmd("storage_blob", args, work), env=env)
+    cmd = [PY, str(DRIVERS / "sdk_transfer.py"), "upload", fresh.az.connection_string, container, "up", str(src)]
+    cmd += [str(conc), str(block)] + (["validate"] if per_block else [])
+    return run_child(cmd, env=env)
+
+
+def bench_upload_cpu(work: Path, size, runs, conc=4, block=8 * MiB):
+    """Client CPU seconds of one upload, signet / SDK, without and with a per-block Content-MD5 (goal: <= 1.15x with
+    the whole-file MD5 kept, which signet always computes, stores and verifies)."""
+    ensure_collection_link()
+    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
+    container = "benchcpu"
+    fresh = FreshAzurite(work)
+    src = work / ("cpu-%d.bin" % size)
+    make_file(src, size)
+    rows = []
+    try:
+        for per_block in (False, True):
+            samples = alternate(
+                "signet",
+                partial(_cpu_run, fresh, "signet", container, work, env, src, conc, block, per_block),
+                "sdk",
+                partial(_cpu_run, fresh, "sdk", container, work, env, src, conc, block, per_block),
+                runs,
+            )
+            row = {"size_mib": size // MiB, "concurrency": conc, "per_block_md5": per_block}
+            for side in ("signet", "sdk"):
+                row[side] = {"cpu_s": stat_of(samples[side], "cpu"), "wall_s": stat_of(samples[side], "wall")}
+            row["ratio_cpu"] = row["signet"]["cpu_s"]["median"] / row["sdk"]["cpu_s"]["median"]
+            row["ratio_wall"] = row["signet"]["wall_s"]["median"] / row["sdk"]["wall_s"]["median"]
+            rows.append(row)
+    finally:
+        fresh.stop()
+        src.unlink()
+    return rows
+
+
+def _small_tree(root: Path, nfiles: int, size: int) -> None:
+    for i in range(nfiles):
+        sub = root / ("d%02d" % (i % 20))
+        sub.mkdir(parents=True, exist_ok=True)
+        path = sub / ("f%05d.txt" % i)
+        if not path.exists():
+            path.write_bytes(os.urandom(size))
+
+
+def _sync_run(fresh, side, container, work, env, root, threads):
+    fresh.restart(container)
+    if side == "signet":
+        args = dict(fresh.conn, container=container, path=str(root), max_concurrency=threads)
+        return run_child(module_cmd("storage_blob_sync", args, work), env=env)
+    return run_child([PY, str(DRIVERS / "sdk_sync.py"), fresh.az.connection_string, container, str(root), str(threads)], env=env)
+
+
+def bench_small_files(work: Path, nfiles, size, runs, threads=8):
+    """``nfiles`` files of ``size`` bytes: storage_blob_sync (max_concurrency=threads) vs the SDK with a pool of
+    ``threads`` (files/s, goal >= 1.0x), then the no-op re-sync of the same tree (module wall time, goal < 2 s)."""
+    ensure_collection_link()
+    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
+    container = "benchsmall"
+    root = work / "small"
+    _small_tree(root, nfiles, size)
+    fresh = FreshAzurite(work)
+    try:
+        samples = alternate(
+            "signet",
+            partial(_sync_run, fresh, "signet", container, work, env, root, threads),
+            "sdk",
+            partial(_sync_run, fresh, "sdk", container, work, env, root, threads),
+            runs,
+        )
+        out = {"files": nfiles, "file_kib": size // 1024, "threads": threads}
+        for side in ("signet", "sdk"):
+            out[side] = {
+                "files_s": summary([nfiles / s["wall"] for s in samples[side]]),
+                "cpu_s": stat_of(samples[side], "cpu"),
+            }
+        out["ratio_files_s"] = out["signet"]["files_s"]["median"] / out["sdk"]["files_s"]["median"]
+        _sync_run(fresh, "signet", container, work, env, root, threads)
+        args = dict(fresh.conn, container=container, path=str(root), max_concurrency=threads)
+        noop = []
+        for _ in range(runs):
+            r = run_child(module_cmd("storage_blob_sync", args, work), env=env, keep=None)
+            if r["rc"] != 0 or '"changed": false' not in r["out"]:
+                raise RuntimeError("re-sync was not a no-op: %s" % r["out"][-1500:])
+            noop.append(r)
+        out["noop_resync_s"] = stat_of(noop, "wall")
+        out["noop_resync_cpu_s"] = stat_of(noop, "cpu")
+    finally:
+        fresh.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
 def bench_noop_rerun(work: Path, size, runs):
     env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections") + os.pathsep + str(REPO))
     container = "benchnoop"
@@ -508,6 +610,74 @@ def fmt(s, unit="", digits=2):
     return "%.*f%s (min %.*f, max %.*f, n=%d)" % (digits, s["median"], unit, digits, s["min"], digits, s["max"], s["n"])
 
 
+def _verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def _issue19_report(res: dict) -> list:
+    """The issue-19 sections: upload CPU with and without the per-block MD5, many small files, no-op re-sync."""
+    lines = []
+    when = res.get("section_dates", {})
+    if "upload_cpu" in res:
+        rows = res["upload_cpu"]
+        lines += [
+            "## Upload CPU, signet vs azure-storage-blob (%d MiB, %d threads, 8 MiB blocks; run %s)"
+            % (rows[0]["size_mib"], rows[0]["concurrency"], when.get("upload_cpu", res["date"])),
+            "",
+            "A fresh blob each run (overwrite=different, so no pre-upload hash); signet always computes, stores and "
+            "verifies the whole-file MD5, in the pass that reads the blocks. Per-block MD5: signet "
+            "`transactional_md5`, SDK `validate_content`.",
+            "",
+            "| per-block MD5 | signet CPU s | SDK CPU s | CPU ratio | wall ratio | goal |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            goal = "<= 1.15x" if not r["per_block_md5"] else "(reference)"
+            lines.append(
+                "| %s | %s | %s | %.2f× | %.2f× | %s |"
+                % (
+                    "on" if r["per_block_md5"] else "off (default)",
+                    fmt(r["signet"]["cpu_s"]),
+                    fmt(r["sdk"]["cpu_s"]),
+                    r["ratio_cpu"],
+                    r["ratio_wall"],
+                    goal + (" " + _verdict(r["ratio_cpu"] <= 1.15) if not r["per_block_md5"] else ""),
+                )
+            )
+        lines += [
+            "",
+            "CPU seconds include the process start (module or SDK imports). signet hashes each byte once (the "
+            "whole-file MD5); the SDK by default hashes nothing, so what remains of the gap is that MD5 itself "
+            "(see the note under the table in README.md).",
+        ]
+        lines.append("")
+    if "small_files" in res:
+        sf = res["small_files"]
+        lines += [
+            "## Many small files: %d x %d KiB, storage_blob_sync vs the SDK with %d threads (run %s)"
+            % (sf["files"], sf["file_kib"], sf["threads"], when.get("small_files", res["date"])),
+            "",
+            "| side | files/s | CPU s |",
+            "|---|---|---|",
+            "| signet.azure.storage_blob_sync (max_concurrency=%d) | %s | %s |"
+            % (sf["threads"], fmt(sf["signet"]["files_s"], "", 0), fmt(sf["signet"]["cpu_s"])),
+            "| azure-storage-blob, %d-thread pool | %s | %s |"
+            % (sf["threads"], fmt(sf["sdk"]["files_s"], "", 0), fmt(sf["sdk"]["cpu_s"])),
+            "",
+            "Ratio: **%.2f×** files/s (goal >= 1.0x: %s)." % (sf["ratio_files_s"], _verdict(sf["ratio_files_s"] >= 1.0)),
+            "",
+            "No-op re-sync of the same %d files (module wall time, process start included): %s, CPU %s (goal < 2 s: %s)."
+            % (
+                sf["files"],
+                fmt(sf["noop_resync_s"], " s"),
+                fmt(sf["noop_resync_cpu_s"], " s"),
+                _verdict(sf["noop_resync_s"]["median"] < 2.0),
+            ),
+            "",
+        ]
+    return lines
+
+
 def write_report(res: dict):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(res, indent=1))
@@ -522,6 +692,8 @@ def write_report(res: dict):
         "All figures are medians over the runs after a warm-up, the two sides alternated in one run; ratios are signet / other."
     )
     lines.append("")
+    if res.get("note"):
+        lines += ["Note: %s" % res["note"], ""]
     if "per_task" in res:
         pt = res["per_task"]
         lines += [
@@ -578,6 +750,7 @@ def write_report(res: dict):
             "%s, CPU %s, peak RSS %s." % (fmt(no["seconds"], " s"), fmt(no["cpu_s"], " s"), fmt(no["peak_rss_mib"], " MiB", 1)),
             "",
         ]
+    lines += _issue19_report(res)
     if "batch" in res:
         ba = res["batch"]
         lines += [
@@ -619,7 +792,11 @@ def main():
     global RESULTS
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="small sizes, 2 runs: a quick check that every benchmark works")
-    ap.add_argument("--only", help="comma list of sections: per_task,imports,transfer,listing,noop,batch,footprint")
+    ap.add_argument(
+        "--only",
+        help="comma list of sections: per_task,imports,transfer,listing,noop,upload_cpu,small_files,batch,footprint",
+    )
+    ap.add_argument("--note", help="a sentence printed at the top of the report (for example, what shared the machine)")
     args = ap.parse_args()
     smoke = args.smoke
     runs = 2 if smoke else 5
@@ -633,6 +810,8 @@ def main():
             previous["errors"].pop(name, None)
         previous["date"] = "%s (sections %s re-run %s)" % (previous.get("date"), ",".join(sorted(only)), res["date"])
         res = previous
+    if args.note:
+        res["note"] = args.note
     work = Path(tempfile.mkdtemp(prefix="signet-bench-"))
     os.environ.setdefault("NODE_OPTIONS", "--max-old-space-size=8192")
     az = start_azurite(work / "azurite")
@@ -642,6 +821,8 @@ def main():
         ("transfer", lambda: bench_transfer(work, [8 * MiB] if smoke else [256 * MiB, 1024 * MiB], [1, 4], runs)),
         ("listing", lambda: bench_listing(az, work, 300 if smoke else 5000, runs)),
         ("noop", lambda: bench_noop_rerun(work, 16 * MiB if smoke else 1024 * MiB, runs)),
+        ("upload_cpu", lambda: bench_upload_cpu(work, 16 * MiB if smoke else 512 * MiB, runs)),
+        ("small_files", lambda: bench_small_files(work, 200 if smoke else 2000, 4096, runs)),
         ("batch", lambda: bench_batch(work, 1500 if smoke else 10000, runs)),
         ("footprint", lambda: bench_footprint(work)),
     ]
@@ -652,6 +833,7 @@ def main():
             print("bench: %s ..." % name, flush=True)
             try:
                 res[name] = fn()
+                res.setdefault("section_dates", {})[name] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             except Exception as exc:  # noqa: BLE001 - report and go on with the next section
                 res["errors"][name] = "%s: %s" % (type(exc).__name__, str(exc)[:500])
                 print("bench: %s failed: %s" % (name, exc), flush=True)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The other side of the transfer benchmarks: Microsoft's azure-storage-blob (test/bench-only dependency).
 
-usage: sdk_transfer.py upload|download CONNSTR CONTAINER BLOB FILE CONCURRENCY BLOCK_SIZE
+usage: sdk_transfer.py upload|download CONNSTR CONTAINER BLOB FILE CONCURRENCY BLOCK_SIZE [validate]
+       (validate: validate_content=True, a Content-MD5 per request, the SDK's per-block MD5)
        sdk_transfer.py list CONNSTR CONTAINER
 """
 
@@ -25,8 +26,9 @@ def main(argv):
     )
     client = svc.get_blob_client(container, blob)
     if op == "upload":
+        validate = len(argv) > 8 and argv[8] == "validate"
         with open(path, "rb") as fh:
-            client.upload_blob(fh, overwrite=True, max_concurrency=conc)
+            client.upload_blob(fh, overwrite=True, max_concurrency=conc, validate_content=validate)
     elif op == "download":
         with open(path, "wb") as fh:
             client.download_blob(max_concurrency=conc).readinto(fh)
