@@ -29,7 +29,15 @@ def without_msal(monkeypatch):
     ("module", "args"),
     [
         ("keyvault_secret_info", dict(ENTRA, client_secret="sentinel-not-sent", vault_name="signetkv", name="x")),
-        ("request", dict(ENTRA, client_secret="sentinel-not-sent", auth="entra", url="https://management.azure.com/x")),
+        (
+            "request",
+            dict(
+                ENTRA,
+                client_secret="sentinel-not-sent",
+                auth="entra",
+                url="https://management.azure.com/x?api-version=2024-11-04",
+            ),
+        ),
     ],
 )
 def test_missing_msal_is_explained(without_msal, module, args):
