@@ -121,7 +121,7 @@ options:
   transactional_md5:
     description:
       - Send a C(Content-MD5) with every staged block (Put Block) so the service checks each request's body.
-      - Off by default: TLS already protects each request, and the whole-file MD5 is still computed while reading,
+      - Off by default; TLS already protects each request, and the whole-file MD5 is still computed while reading,
         stored as the blob's C(Content-MD5) and verified after the commit. Turning it on hashes the data a second
         time (about 0.4x more client CPU for large uploads, see the benchmarks).
       - A single-request upload (Put Blob, up to O(single_put_size)) always carries the whole-file MD5.
