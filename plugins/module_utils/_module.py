@@ -8,6 +8,7 @@ builds transports and service clients, and turns AzureRestError into one ``fail_
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from urllib.parse import unquote
@@ -173,6 +174,34 @@ class AzureRestModule(AnsibleModule):
         for warning in list(getattr(client, "warnings", None) or []) + list(result.pop("warnings", None) or []):
             self.warn(warning)
         self.exit_json(**result)
+
+    def private_new_files(self):
+        """A context manager: while it runs, files are created without group or other access (umask 077) when the
+        ``mode`` option is set, so a file never shows more than it should before ``set_file_attributes`` applies
+        that mode. Without ``mode`` it changes nothing."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def umask():
+            if self.params.get("mode") is None:
+                yield
+                return
+            old = os.umask(0o077)
+            try:
+                yield
+            finally:
+                os.umask(old)
+
+        return umask()
+
+    def set_file_attributes(self, paths, changed: bool) -> bool:
+        """Apply the standard file options of ``add_file_common_args`` (mode, owner, group, SELinux context,
+        attributes) to every path that exists, the way ansible.builtin.copy and get_url do
+        (``set_fs_attributes_if_different``, check mode respected). Returns ``changed`` or'ed with their changes."""
+        for path in paths:
+            if os.path.lexists(path):
+                changed = self.set_fs_attributes_if_different(self.load_file_common_arguments(self.params, path=path), changed)
+        return changed
 
     def request_transport(self, auth: str, service: str):
         """``(transport, base_url)`` for signet.azure.request's ``auth`` option (``_auth/resolve.for_request``)."""

@@ -19,6 +19,8 @@ description:
     and compared; O(dest) is only replaced when it differs.
   - A replaced O(dest) keeps its owner, group and mode, as M(ansible.builtin.copy) keeps them (only root can keep
     another user's ownership; otherwise a warning says what changed). A new file gets mode 0666 minus the umask.
+  - O(mode), O(owner), O(group), the SELinux options and O(attributes) are then applied as M(ansible.builtin.copy)
+    applies them, also to a O(dest) that was already up to date (a change of them alone reports C(changed)).
   - Every range read must come back as the range asked for (status 206 and the matching C(Content-Range)); a server
     or proxy that ignores C(Range) (200 with the whole blob) or answers another range fails the task, O(dest) unchanged.
 options:
@@ -85,6 +87,7 @@ options:
     choices: [auto, md5, none]
     version_added: 1.1.0
 extends_documentation_fragment:
+  - ansible.builtin.files
   - signet.azure.storage_auth
   - signet.azure.entra_auth
   - signet.azure.connection
@@ -133,6 +136,17 @@ EXAMPLES = r"""
     dest: /restore/
     chunk_size: 8388608
     max_concurrency: 8
+
+- name: Download a private key file, readable by its service only
+  signet.azure.storage_blob_download:
+    account_name: mystorage
+    account_key: "{{ storage_key }}"
+    container: secrets
+    name: tls/web.key
+    dest: /etc/ssl/private/web.key
+    owner: root
+    group: ssl-cert
+    mode: "0640"
 
 - name: With module defaults
   module_defaults:
@@ -200,8 +214,15 @@ def main():
             mutually_exclusive=[["snapshot", "version_id"]],
         ),
     )
-    module = AzureRestModule(spec, supports_check_mode=True)
-    module.run_blob(ensure_download_features)
+    module = AzureRestModule(spec, supports_check_mode=True, add_file_common_args=True)
+
+    def run(client, params, check_mode):
+        with module.private_new_files():
+            result = ensure_download_features(client, params, check_mode)
+        result["changed"] = module.set_file_attributes([result["dest"]], result["changed"])
+        return result
+
+    module.run_blob(run)
 
 
 if __name__ == "__main__":

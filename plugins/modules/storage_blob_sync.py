@@ -93,7 +93,32 @@ options:
     type: bool
     default: false
     version_added: 1.1.0
+  content_settings:
+    description:
+      - Content settings of uploaded blobs, by pattern. Each rule has a C(pattern) (a glob or a list of globs,
+        matched against the relative path and the base name like O(include)) and any of C(content_type),
+        C(content_encoding), C(content_language), C(content_disposition), C(cache_control). Every matching rule
+        applies, in order; a later one overrides a setting of an earlier one.
+      - A blob whose content is unchanged but whose ruled settings differ is updated in place (Set Blob Properties,
+        listed in RV(updated)). Settings that no rule gives are kept on re-upload; a new blob without a ruled
+        C(content_type) gets one guessed from its name.
+      - With O(direction=download) it is ignored.
+    type: list
+    elements: dict
+    version_added: 1.1.0
+  tags:
+    description:
+      - Blob index tags of every uploaded blob (in the upload request, C(x-ms-tags)). Blobs that are not uploaded keep
+        theirs (use M(signet.azure.storage_blob) to change them).
+    type: dict
+    version_added: 1.1.0
+  access_tier:
+    description: Access tier of every uploaded blob (in the upload request, C(x-ms-access-tier)).
+    type: str
+    choices: [Hot, Cool, Cold, Archive]
+    version_added: 1.1.0
 extends_documentation_fragment:
+  - ansible.builtin.files
   - signet.azure.storage_auth
   - signet.azure.entra_auth
   - signet.azure.connection
@@ -110,7 +135,11 @@ attributes:
     support: full
 notes:
   - Blobs uploaded by other tools without C(Content-MD5) are copied again once; after that they carry an MD5.
-  - Uploaded blobs get a content type guessed from the file name and no metadata.
+  - A re-uploaded blob keeps its metadata and the content settings no O(content_settings) rule gives; a new blob
+    gets a content type guessed from the file name (unless a rule gives one) and no metadata.
+  - With O(direction=download), O(mode), O(owner), O(group), the SELinux options and O(attributes) are applied to
+    every file of the target (downloaded or already up to date), as M(ansible.builtin.copy) applies them. With
+    O(mode) set, new files are created without group or other access until it is applied.
 seealso:
   - module: signet.azure.storage_blob
   - module: signet.azure.storage_blob_download
@@ -128,11 +157,37 @@ EXAMPLES = r"""
     delete_extraneous: true
     exclude: ["*.map", ".DS_Store"]
 
+- name: A static website with the headers browsers and CDNs need
+  signet.azure.storage_blob_sync:
+    account_name: mystorage
+    account_key: "{{ storage_key }}"
+    container: $web
+    path: /srv/site/public
+    content_settings:
+      - pattern: "*"
+        cache_control: public, max-age=300
+      - pattern: ["*.html", "*.htm"]
+        content_type: text/html; charset=utf-8
+        cache_control: no-cache
+      - pattern: "*.js.gz"
+        content_type: application/javascript
+        content_encoding: gzip
+    tags: {site: public}
+
 - name: With module defaults
   module_defaults:
     group/signet.azure.storage:
       connection_string: "{{ storage_connection_string }}"
   block:
+    - name: Restore a config folder from the container, readable by the app only
+      signet.azure.storage_blob_sync:
+        container: config
+        prefix: hosts/web01
+        path: /etc/myapp/conf.d
+        direction: download
+        owner: myapp
+        mode: "0600"
+
     - name: Restore a config folder from the container
       signet.azure.storage_blob_sync:
         container: config
@@ -167,6 +222,12 @@ deleted:
   type: list
   elements: str
   sample: [old.html]
+updated:
+  description: Relative paths whose blob kept its content but got the content settings of O(content_settings).
+  returned: with O(direction=upload)
+  type: list
+  elements: str
+  sample: [index.html]
 unchanged:
   description: Relative paths equal on both sides.
   returned: always
@@ -193,6 +254,8 @@ skipped:
       returned: always
 """
 
+import os
+
 from ..module_utils._argspec import ArgSpec, entra_spec, storage_spec
 from ..module_utils._plans.blob_sync import sync_directory
 from ..module_utils._module import AzureRestModule
@@ -214,11 +277,23 @@ def main():
                 block_size=dict(type="int", default=4194304),
                 max_concurrency=dict(type="int", default=4),
                 transactional_md5=dict(type="bool", default=False),
+                content_settings=dict(type="list", elements="dict"),
+                tags=dict(type="dict"),
+                access_tier=dict(type="str", choices=["Hot", "Cool", "Cold", "Archive"]),
             )
         ),
     )
-    module = AzureRestModule(spec, supports_check_mode=True)
-    module.run_blob(sync_directory)
+    module = AzureRestModule(spec, supports_check_mode=True, add_file_common_args=True)
+
+    def run(client, params, check_mode):
+        with module.private_new_files():
+            result = sync_directory(client, params, check_mode)
+        if params["direction"] == "download":
+            files = [os.path.join(params["path"], *rel.split("/")) for rel in result["downloaded"] + result["unchanged"]]
+            result["changed"] = module.set_file_attributes(files, result["changed"])
+        return result
+
+    module.run_blob(run)
 
 
 if __name__ == "__main__":

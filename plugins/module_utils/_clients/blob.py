@@ -65,6 +65,15 @@ UNCOMMITTED_NOTE = (
 )
 
 
+def _body_pieces(resp):
+    """The body of a streamed answer in STREAM_PIECE pieces, exactly as stored: a blob's Content-Encoding (gzip for a
+    static site) describes its bytes and is never decoded here (``requests`` would decompress them)."""
+    raw = getattr(resp, "raw", None)
+    if hasattr(raw, "stream"):
+        return raw.stream(STREAM_PIECE, decode_content=False)
+    return resp.iter_content(STREAM_PIECE)
+
+
 def b64md5(digest) -> str:
     """Base64 of an MD5 digest object or bytes, as Azure shows Content-MD5."""
     raw = digest.digest() if hasattr(digest, "digest") else digest
@@ -890,7 +899,7 @@ class BlobClient(SafeWrites, BlobFeatures):
         got, problem = 0, None
         try:
             self._check_range_answer(resp, "download %s/%s" % (container, blob), offset, length, size)
-            for piece in resp.iter_content(STREAM_PIECE):
+            for piece in _body_pieces(resp):
                 if got + len(piece) > length:
                     raise IntegrityError(
                         "download %s/%s: the answer to bytes %d-%d is longer than %d bytes; the local file is unchanged"

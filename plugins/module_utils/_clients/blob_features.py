@@ -124,8 +124,13 @@ class BlobFeatures:
         headers = {"x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)}
         if etag:
             headers["If-Match"] = etag
-        resp = self._call("GET", container, blob, headers=headers, expected=(206, 200), action="read %s/%s" % (container, blob))
-        data = resp.content
+        resp = self._call(
+            "GET", container, blob, headers=headers, expected=(206, 200), action="read %s/%s" % (container, blob), stream=True
+        )
+        try:  # the bytes as stored: a Content-Encoding (gzip) is not decoded
+            data = resp.raw.read(decode_content=False) if hasattr(resp, "raw") else resp.content
+        finally:
+            resp.close()
         if len(data) != length or (resp.status_code == 200 and offset != 0):
             raise IntegrityError(
                 "read %s/%s: asked for %d bytes at %d, the answer (HTTP %d) held %d bytes"

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import fnmatch
-import mimetypes
 import os
 import stat
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -15,6 +14,7 @@ from .._clients.blob_wire import MIB, validate_blob_name, validate_container_nam
 from .._errors import ConfigError
 from .._localfile import blocked_targets, file_md5, format_rejected, fs_limits, local_paths, unlink_under
 from .blob import _positive
+from .blob_sync_settings import creation_headers, update_settings, upload_attributes
 
 
 # -- sync plan ---------------------------------------------------------------------------------------------------
@@ -133,17 +133,19 @@ def _unchanged_entry(entry: dict) -> None:
         )
 
 
-def _walk_remote(client, container: str, prefix: str, include, exclude) -> dict:
+def _walk_remote(client, container: str, prefix: str, include, exclude, with_metadata: bool = False) -> dict:
     folder = prefix.strip("/")
     list_prefix = folder + "/" if folder else None
     out = {}
-    for page in client.iter_blob_pages(container, prefix=list_prefix):
+    for page in client.iter_blob_pages(container, prefix=list_prefix, include=["metadata"] if with_metadata else None):
         for b in page["blobs"]:
             rel = b["name"][len(list_prefix) :] if list_prefix else b["name"]
             if not rel or rel.endswith("/") or not selected(rel, include, exclude):
                 continue
             props = b["properties"]
             out[rel] = {"size": props.get("content_length"), "md5": props.get("content_md5"), "etag": props.get("etag")}
+            if with_metadata:  # an upload keeps the blob's metadata and content settings (blob_sync_settings)
+                out[rel].update(props=props, metadata=b.get("metadata") or {})
     return out
 
 
@@ -247,12 +249,12 @@ def _push(client, container: str, prefix: str, p: dict, plan: dict, local: dict,
         _unchanged_entry(local[rel])
         payload = Payload(path=local[rel]["path"])
         payload.expected_md5 = local[rel].get("md5")  # hashed by the plan: what is sent must still match it
+        client.on_create(container, remote_name(prefix, rel), creation_headers(p))
         client.upload(
             container,
             remote_name(prefix, rel),
             payload,
-            settings={"content_type": mimetypes.guess_type(rel)[0] or "application/octet-stream"},
-            metadata={},
+            **upload_attributes(rel, p, blob),
             etag=blob.get("etag") if blob else None,
             create_only=blob is None,
             block_size=p.get("block_size") or 4 * MIB,
@@ -305,7 +307,7 @@ def sync_directory(client, p: dict, check_mode: bool) -> dict:
     include, exclude = p.get("include") or None, p.get("exclude") or None
     follow = "none" if direction == "download" else "all" if p.get("follow_symlinks") else "inside"
     local, skipped = _walk_local(root, include, exclude, follow) if os.path.isdir(root) else ({}, [])
-    remote = _walk_remote(client, container, prefix, include, exclude)
+    remote = _walk_remote(client, container, prefix, include, exclude, with_metadata=direction == "upload")
     source, target = (local, remote) if direction == "upload" else (remote, local)
     _hash_candidates(local, remote)
     if direction == "upload":
@@ -316,6 +318,9 @@ def sync_directory(client, p: dict, check_mode: bool) -> dict:
     paths = _download_paths(root, prefix, remote, plan["copy"]) if direction == "download" else {}
     result = _sync_result(plan, source, target, direction)
     result["skipped"] = skipped
+    if direction == "upload":
+        names = {rel: remote_name(prefix, rel) for rel in plan["skip"]}
+        update_settings(client, container, names, p, plan, remote, result, check_mode)
     if check_mode or not result["changed"]:
         return result
     if direction == "upload":

@@ -33,7 +33,7 @@ class FakeClient:
         data = self.blobs[name]
         return {"content_length": len(data), "content_md5": _md5(data), "etag": '"e"'}
 
-    def iter_blob_pages(self, container, prefix=None):
+    def iter_blob_pages(self, container, prefix=None, include=None):
         yield {"blobs": [{"name": n, "properties": self._props(n)} for n in sorted(self.blobs) if n.startswith(prefix or "")]}
 
     def get_blob(self, container, name):
@@ -47,6 +47,9 @@ class FakeClient:
             out.close(len(data))
             out.commit()
         return {"md5": _md5(data), "size": len(data), "replaced": True}
+
+    def on_create(self, container, name, headers):
+        pass
 
     def upload(self, container, name, payload, **_kw):
         with payload.open() as fh:

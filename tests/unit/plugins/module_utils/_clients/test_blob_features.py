@@ -231,3 +231,36 @@ def test_undelete_plan():
     assert not bu.ensure_undeleted(fake, {"container": "ccc", "name": "b"}, False)["changed"]
     with pytest.raises(NotFoundError, match="no soft-deleted .* blob of that name. Soft-deleted blobs exist only"):
         bu.ensure_undeleted(fake, {"container": "ccc", "name": "zzz"}, False)
+
+
+# -- sync settings --------------------------------------------------------------------------------------------------
+def test_sync_content_settings_rules():
+    from ansible_collections.signet.azure.plugins.module_utils._plans import blob_sync_settings as ss
+
+    rules = [
+        {"pattern": "*", "cache_control": "max-age=300"},
+        {"pattern": ["*.html", "*.htm"], "content_type": "text/html", "cache_control": "no-cache"},
+        {"pattern": "js/*.gz", "content_encoding": "gzip"},
+    ]
+    p = {"content_settings": rules}
+    checked = ss.validate_rules(rules)
+    assert ss.ruled_settings("a/index.html", checked) == {"cache_control": "no-cache", "content_type": "text/html"}
+    assert ss.ruled_settings("js/app.js.gz", checked) == {"cache_control": "max-age=300", "content_encoding": "gzip"}
+    kept = {"props": {"content_type": "text/plain", "content_language": "de"}, "metadata": {"owner": "ops"}}
+    assert ss.upload_attributes("notes.txt", p, kept) == {
+        "settings": {"content_type": "text/plain", "content_language": "de", "cache_control": "max-age=300"},
+        "metadata": {"owner": "ops"},
+    }
+    assert ss.upload_attributes("new.json", {}, None) == {"settings": {"content_type": "application/json"}, "metadata": {}}
+    remote = {"index.html": {"props": {"content_type": "text/html", "cache_control": "no-cache"}}, "b.txt": {"props": {}}}
+    assert ss.settings_updates(p, {"skip": ["index.html", "b.txt"]}, remote) == {"b.txt": {"cache_control": "max-age=300"}}
+    assert ss.creation_headers({"tags": {"a b": "1"}, "access_tier": "cool"}) == {
+        "x-ms-tags": "a%20b=1",
+        "x-ms-access-tier": "Cool",
+    }
+    for bad, match in (
+        ([{"content_type": "x"}], r"^content_settings\[0\]: give a pattern"),
+        ([{"pattern": "*", "typo": 1}], "unknown keys typo"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            ss.validate_rules(bad)
