@@ -103,7 +103,7 @@ class SyncClient:
         self.peak = 0
         self.calls: list = []
 
-    def iter_blob_pages(self, container, prefix=None):
+    def iter_blob_pages(self, container, prefix=None, **_kw):
         props = {n: {"content_length": len(d), "content_md5": _md5(d), "etag": '"e"'} for n, d in self.blobs.items()}
         yield {"blobs": [{"name": n, "properties": props[n]} for n in sorted(self.blobs)]}
 
@@ -124,6 +124,9 @@ class SyncClient:
 
     def delete_blob(self, container, name, snapshots):
         self._busy(("del", name))
+
+    def on_create(self, container, name, headers):
+        """BlobFeatures' hook for the headers of a created blob (tier, tags): nothing to record here."""
 
 
 def test_sync_uploads_small_files_in_parallel_bounded_by_max_concurrency(tmp_path, monkeypatch):
