@@ -176,7 +176,9 @@ def test_resolver_builds_the_cli_scheme_for_every_family(monkeypatch):
 
 # -- storage_auth=auto and entra -----------------------------------------------------------------------------------------
 def test_storage_auto_prefers_the_key_then_entra():
-    keyed, _settings = resolve.storage(Host(account_name="acct1", account_key=KEY, client_id="a", client_secret="s", tenant_id="t"))
+    keyed, _settings = resolve.storage(
+        Host(account_name="acct1", account_key=KEY, client_id="a", client_secret="s", tenant_id="t")
+    )
     assert isinstance(keyed, SharedKeyAuth)
     entra, settings = resolve.storage(Host(account_name="acct1", client_id="a", client_secret="s", tenant_id="t"))
     assert isinstance(entra, StorageBearerAuth) and isinstance(entra.token_auth, EntraAuth)
