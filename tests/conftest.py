@@ -16,6 +16,17 @@ sys.path.insert(0, str(REPO))
 from tests.helpers.playbook import ensure_collection_link  # noqa: E402
 from tests.helpers.servers import start_azurite  # noqa: E402
 
+try:  # property-based tests: explore at random on a developer's machine, the same examples every time in CI
+    import os as _os
+
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+    _hypothesis_settings.register_profile("dev", deadline=None, print_blob=True)
+    _hypothesis_settings.load_profile("ci" if _os.environ.get("CI") else "dev")
+except ImportError:  # pragma: no cover - hypothesis is a test-only dependency
+    pass
+
 ensure_collection_link()
 
 
