@@ -124,7 +124,8 @@ def test_ansible_doc_loads_every_module(installed_collections):
     assert sorted(docs) == sorted(names)
     for name, entry in docs.items():
         doc = entry["doc"]
-        assert doc["version_added"] == "1.0.0", name
+        # released modules say 1.0.0; modules added since say the next minor release (changelogs/fragments)
+        assert doc["version_added"] in ("1.0.0", "1.1.0"), (name, doc["version_added"])
         assert doc["short_description"] and doc["description"], name
         assert entry["examples"] and "signet.azure." in entry["examples"], name
         assert entry["return"] is not None, name
