@@ -9,21 +9,14 @@ builds transports and service clients, and turns AzureRestError into one ``fail_
 from __future__ import annotations
 
 import os
-import re
 import traceback
-from urllib.parse import unquote
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ._argspec import ArgSpec, connection_spec
 from ._errors import AzureRestError, ConfigError
-from ._redact import Redactor
+from ._redact import Redactor, embedded_secrets
 from ._defaults import RETRIES, TIMEOUT
-
-
-# Secrets that can ride inside options which are not no_log themselves: a SAS signature in a URL or a header such as
-# x-ms-copy-source, a key or SAS inside a connection string given in a free-form field.
-_EMBEDDED_SECRETS = re.compile(r"(?i)(?:^|[?&;\s'\"])(?:sig|AccountKey|SharedAccessSignature|SharedAccessKey)=([^&#;\s'\"]+)")
 
 
 class AzureRestModule(AnsibleModule):
@@ -54,16 +47,8 @@ class AzureRestModule(AnsibleModule):
     def _register_embedded_secrets(self, value) -> None:
         """Register every SAS ``sig=`` (and connection-string key) found in any option, so that neither a message nor
         ``invocation.module_args`` (printed at -vvv) shows it, whatever option carried it (url, headers, body)."""
-        if isinstance(value, str):
-            for match in _EMBEDDED_SECRETS.finditer(value):
-                self.register_secret(match.group(1))
-                self.register_secret(unquote(match.group(1)))
-        elif isinstance(value, dict):
-            for item in value.values():
-                self._register_embedded_secrets(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                self._register_embedded_secrets(item)
+        for secret in embedded_secrets(value):
+            self.register_secret(secret)
 
     def _check_requests(self) -> None:
         from ._deps import missing_library_message

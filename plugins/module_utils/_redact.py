@@ -24,6 +24,28 @@ _PATTERNS = [
 ]
 
 
+# Secret values that can ride inside options which are not secret themselves: a SAS signature in a URL or a header
+# such as x-ms-copy-source, a key or SAS inside a connection string given in a free-form field.
+_EMBEDDED = re.compile(r"(?i)(?:^|[?&;\s'\"])(?:sig|AccountKey|SharedAccessSignature|SharedAccessKey)=([^&#;\s'\"]+)")
+
+
+def embedded_secrets(value):
+    """Yield every SAS ``sig=`` or connection-string key value found in ``value`` (strings, dicts and lists walked),
+    as written and URL-decoded."""
+    from urllib.parse import unquote
+
+    if isinstance(value, str):
+        for match in _EMBEDDED.finditer(value):
+            yield match.group(1)
+            yield unquote(match.group(1))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from embedded_secrets(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from embedded_secrets(item)
+
+
 class Redactor:
     """Removes registered secret values and well-known secret shapes from text.
 

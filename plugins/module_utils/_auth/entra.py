@@ -138,7 +138,7 @@ class _VerifySession:
                             raise
                         reason = "connection error"
                     else:
-                        if resp.is_redirect or resp.status_code in (301, 302, 303, 307, 308):
+                        if resp.status_code in (301, 302, 303, 307, 308):
                             resp.close()
                             raise AuthenticationError(
                                 "the Entra ID token endpoint %s answered HTTP %s, a redirect to %s; token requests never "
