@@ -16,10 +16,11 @@ description:
     uploading again.
   - Block blobs up to O(single_put_size) go up in one request. Larger ones are staged in blocks of O(block_size)
     on O(max_concurrency) threads (each with its own C(Content-MD5) when O(transactional_md5=true)), then committed
-    with the whole-file MD5 and verified (length and MD5) by reading the properties back. The file is read and hashed
-    once; the same pass feeds the blocks and the whole-file MD5. A pre-upload MD5 is computed only when an existing
-    blob of the same type and length must be compared (O(overwrite=different)). Memory stays bounded by
-    (O(max_concurrency) + 1) x O(block_size), whatever the file size.
+    with the whole-file MD5 and verified (length and MD5) by reading the properties back. Each byte is hashed
+    once (the whole-file MD5, and the block's own with O(transactional_md5)); a block is then read again piece by
+    piece as it is sent, so memory stays at about 1 MiB per thread whatever O(block_size) and the file size. A
+    pre-upload MD5 is computed only when an existing blob of the same type and length must be compared
+    (O(overwrite=different)).
   - Page blobs (for example VHD disks) must be a multiple of 512 bytes (or use O(pad)); all-zero 512-byte pages
     are not sent, so a sparse disk uploads only its data. Their MD5 is stored as C(Content-MD5) after the upload.
   - Append blobs are created and written with Append Block (at most 4 MiB per request). With

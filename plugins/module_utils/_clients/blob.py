@@ -3,8 +3,9 @@
 """BlobClient: containers and blobs on the Blob service REST API, over the collection's Transport.
 
 Contract: every method takes and returns plain Python values (dicts with snake_case keys), raises AzureRestError
-subclasses, and never imports AnsibleModule. Uploads and downloads are chunked, parallel and memory-bounded: at most
-``max_concurrency + 1`` chunks are held in memory at any time, whatever the file size. Each worker thread uses its own
+subclasses, and never imports AnsibleModule. Uploads and downloads are chunked, parallel and memory-bounded, whatever
+the file size: a block being uploaded is read from the file piece by piece as it is sent (one READ_PIECE buffer per
+worker), a download holds at most ``max_concurrency + 1`` chunks. Each worker thread uses its own
 Transport and requests Session (a Session is not guaranteed to be thread-safe).
 """
 
@@ -56,6 +57,8 @@ DEFAULT_SINGLE_PUT = 8 * MIB
 DEFAULT_CONCURRENCY = 4
 DEFAULT_DOWNLOAD_CHUNK = 4 * MIB
 STREAM_PIECE = 256 * 1024
+#: an upload reads its source in pieces of this size (one reused buffer per reader)
+READ_PIECE = MIB
 #: Retries of one range read whose body came back short (reset or truncated), after the first attempt.
 RANGE_READ_RETRIES = 1
 _RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
@@ -152,20 +155,66 @@ class Payload:
                 yield offset, data
                 offset += want
 
+    def pieces(self, offset: int, length: int, piece: int = READ_PIECE) -> Iterator[memoryview]:
+        """Yield ``length`` bytes from ``offset`` as views of one reused buffer of at most ``piece`` bytes (of the
+        content itself for in-memory bytes), zero-padded beyond the file up to ``size``. A view is valid until the
+        next one is asked for: hash or send it, do not keep it. IntegrityError when the file shrank."""
+        end = offset + length
+        if self.content is not None:
+            data = memoryview(self.content)
+            for start in range(offset, end, piece):
+                stop = min(start + piece, end)
+                chunk = data[start : min(stop, self.raw_size)]
+                if len(chunk) < stop - start:  # the zero padding of a page blob
+                    chunk = memoryview(bytes(chunk) + bytes(stop - start - len(chunk)))
+                yield chunk
+            return
+        buf = memoryview(bytearray(max(1, min(piece, length))))
+        with open(self.path, "rb", buffering=0) as fh:
+            fh.seek(offset)
+            while offset < end:
+                want = min(piece, end - offset)
+                got = fh.readinto(buf[:want]) if offset < self.raw_size else 0
+                if not got:
+                    if offset < self.raw_size:
+                        raise IntegrityError("src: the file shrank while it was read (%s)" % self.path)
+                    got = min(want, end - offset)
+                    buf[:got] = bytes(got)
+                yield buf[:got]
+                offset += got
+
     def digest(self, prefix_len: int | None = None) -> dict:
         """``{size, md5, prefix_md5}``: MD5s (base64) of the whole (padded) payload and of its first ``prefix_len``
         bytes, computed in one pass with bounded memory."""
         whole = hashlib.md5()
         prefix = hashlib.md5() if prefix_len is not None else None
-        for offset, data in self.chunks(4 * MIB):
+        offset = 0
+        for data in self.pieces(0, self.size):
             whole.update(data)
             if prefix is not None and offset < prefix_len:
                 prefix.update(data[: max(0, prefix_len - offset)])
+            offset += len(data)
         out = {"size": self.size, "md5": b64md5(whole), "prefix_md5": None}
         if prefix is not None and prefix_len <= self.size:
             out["prefix_md5"] = b64md5(prefix)
         self.expected_md5 = out["md5"]
         return out
+
+
+class _RangeBody:
+    """A request body: ``length`` bytes of a payload from ``offset``, read piece by piece while it is sent. It has a
+    length (``requests`` sends Content-Length, which Shared Key signs) and is iterable again (a retry re-sends it
+    from the start). ``requests`` and ``http.client`` send each piece before they ask for the next, so the pieces
+    may share one buffer."""
+
+    def __init__(self, payload, offset: int, length: int):
+        self.payload, self.offset, self.length = payload, offset, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        return self.payload.pieces(self.offset, self.length)
 
 
 def _parsed(parse, resp, action: str) -> dict:
@@ -667,29 +716,40 @@ class BlobClient(SafeWrites, BlobFeatures):
     def _stage_blocks(
         self, container, blob, payload, block_size: int, workers: int, transactional_md5: bool = False
     ) -> tuple[list[str], str]:
-        """Put Block for each ``block_size`` piece on ``workers`` threads (bounded memory), each with its own
-        Content-MD5 when ``transactional_md5``. Returns the block IDs in order and the base64 MD5 of the whole
-        payload, computed in the pass that reads the blocks."""
+        """Put Block for each ``block_size`` piece on ``workers`` threads, each with its own Content-MD5 when
+        ``transactional_md5``. Returns the block IDs in order and the base64 MD5 of the whole payload.
+
+        Memory stays bounded by READ_PIECE per thread, not by the block size: this thread hashes each block (the
+        whole MD5, and the block's own when asked) reading it piece by piece, then a worker sends it as a
+        ``_RangeBody`` that reads the same bytes again, piece by piece, as they go out (from the page cache; on a
+        retry, from the start). Each byte is hashed once. Whether the file changed between the two reads is
+        checked before the commit (``Payload.check_unchanged``), and a per-block MD5 makes the service refuse a
+        block whose bytes differ from those hashed.
+        """
         upload_id = uuid.uuid4().hex[:12]
         whole = hashlib.md5()
         ids: list[str] = []
 
         def blocks():
-            for index, (_offset, data) in enumerate(payload.chunks(block_size)):
-                whole.update(data)
-                bid = block_id(upload_id, index)
-                ids.append(bid)
-                yield bid, data
+            for index, offset in enumerate(range(0, payload.size, block_size)):
+                length = min(block_size, payload.size - offset)
+                own = hashlib.md5() if transactional_md5 else None
+                for piece in payload.pieces(offset, length):
+                    whole.update(piece)
+                    if own is not None:
+                        own.update(piece)
+                ids.append(block_id(upload_id, index))
+                yield ids[-1], _RangeBody(payload, offset, length), own and b64md5(own)
 
         def stage(item):
-            bid, data = item
+            bid, body, md5 = item
             self._call(
                 "PUT",
                 container,
                 blob,
                 query={"comp": "block", "blockid": bid},
-                headers={"Content-MD5": md5_b64(data)} if transactional_md5 else {},
-                data=data,
+                headers={"Content-MD5": md5} if md5 else {},
+                data=body,
                 expected=(201,),
                 action="stage block %s of %s/%s" % (bid, container, blob),
             )
