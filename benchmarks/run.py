@@ -32,6 +32,8 @@ sys.path.insert(0, str(REPO / "build" / "collections"))
 from tests.helpers.playbook import ansible_env, ensure_collection_link  # noqa: E402
 from tests.helpers.servers import DEV_ACCOUNT, DEV_KEY, start_azurite  # noqa: E402
 
+from goals import goals_markdown, update_readme  # noqa: E402
+
 PY = sys.executable
 BIN = Path(PY).parent
 DRIVERS = REPO / "benchmarks" / "drivers"
@@ -184,7 +186,7 @@ def bench_per_task(az, work: Path, runs: int, ntasks: int):
         "ours_per_task_s": summary(ours),
         "uri_per_task_s": summary(uri),
         "ratio_median": statistics.median(ours) / statistics.median(uri),
-        "goal": "<= 1.25x",
+        "goal": "<= 1.15x",
     }
 
 
@@ -678,14 +680,17 @@ def _issue19_report(res: dict) -> list:
     return lines
 
 
+def _machine() -> str:
+    return "%s, %s cores, Python %s" % (platform.machine(), os.cpu_count(), platform.python_version())
+
+
 def write_report(res: dict):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(res, indent=1))
     lines = [
         "# signet.azure benchmark results",
         "",
-        "Machine: %s, %s cores, Python %s. Run: %s. Mode: %s."
-        % (platform.machine(), os.cpu_count(), platform.python_version(), res["date"], res["mode"]),
+        "Machine: %s. Run: %s. Mode: %s." % (res.get("machine") or _machine(), res["date"], res["mode"]),
         "",
     ]
     lines.append(
@@ -694,6 +699,7 @@ def write_report(res: dict):
     lines.append("")
     if res.get("note"):
         lines += ["Note: %s" % res["note"], ""]
+    lines += goals_markdown(res)
     if "per_task" in res:
         pt = res["per_task"]
         lines += [
@@ -732,7 +738,14 @@ def write_report(res: dict):
                     r["sdk"]["peak_rss_mib"]["median"],
                 )
             )
-        lines += ["", "Goals: client CPU <= SDK (ratio <= 1), MiB/s >= 0.95× SDK, peak RSS <= 64 MiB.", ""]
+        lines += [
+            "",
+            "Goals: MiB/s >= 0.95× SDK; peak RSS <= 64 MiB at 1 GiB with 4 threads (8 MiB blocks). signet verifies every "
+            "download's MD5 against the blob's Content-MD5 (it reads the file back once: about 0.8 s of CPU per 512 MiB "
+            "here) and stores and verifies the whole-file MD5 of every upload; the SDK does neither by default, so the CPU "
+            "columns compare unequal work (the upload CPU section below is the like-for-like goal).",
+            "",
+        ]
     if "listing" in res:
         li = res["listing"]
         lines += [
@@ -797,7 +810,13 @@ def main():
         help="comma list of sections: per_task,imports,transfer,listing,noop,upload_cpu,small_files,batch,footprint",
     )
     ap.add_argument("--note", help="a sentence printed at the top of the report (for example, what shared the machine)")
+    ap.add_argument("--report", action="store_true", help="measure nothing: render latest.md and README's table from latest.json")
     args = ap.parse_args()
+    if args.report:
+        res = json.loads((RESULTS / "latest.json").read_text())
+        write_report(res)
+        update_readme(res, REPO / "README.md")
+        return 0
     smoke = args.smoke
     runs = 2 if smoke else 5
     only = set(args.only.split(",")) if args.only else None
@@ -840,9 +859,12 @@ def main():
     finally:
         az.stop()
         shutil.rmtree(work, ignore_errors=True)
+    res["machine"] = _machine()
     if smoke:
         RESULTS = REPO / "build" / "bench-smoke"
     write_report(res)
+    if not smoke and update_readme(res, REPO / "README.md"):
+        print("bench: README.md performance table updated from these results")
     print((RESULTS / "latest.md").read_text())
     return 1 if res["errors"] and smoke else 0
 
