@@ -12,6 +12,7 @@ delegation SAS (``generate_blob_sas``/``generate_container_sas`` with the same u
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -135,6 +136,25 @@ def round_trip(client: BlobClient, azurite_oauth) -> str:
     assert [b["name"] for b in check.list_blobs(name)["blobs"]] == ["hello.txt"]
     assert check.transport.request("GET", check.url(name, "hello.txt")).content == data
     return name
+
+
+def test_staged_blocks_stream_over_tls(env, azurite_oauth, tmp_path):
+    """Blocks are streamed from the file as they are sent (issue 19); over HTTPS (ssl's sendall of each piece) the
+    blob holds exactly the file, with its whole-file Content-MD5."""
+    import hashlib
+
+    from ansible_collections.signet.azure.plugins.module_utils._clients.blob import Payload
+
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    src = tmp_path / "tls.bin"
+    src.write_bytes(data)
+    client = shared_key_client(azurite_oauth)
+    name = "tls-%s" % uuid.uuid4().hex[:10]
+    assert client.create_container(name) is True
+    blob = client.upload(name, "tls.bin", Payload(path=str(src)), block_size=1024 * 1024, single_put_size=1024, max_concurrency=3)
+    assert client.transport.request("GET", client.url(name, "tls.bin")).content == data
+    assert blob["properties"]["content_md5"] == base64.b64encode(hashlib.md5(data).digest()).decode()
+    client.delete_container(name)
 
 
 # -- every credential kind -----------------------------------------------------------------------------------------------
