@@ -5,7 +5,8 @@
 Every function takes a *host*: the AzureRestModule (anything with ``params``, ``register_secret(value)`` and
 ``warn(text)``; ``add_cleanup_file`` is used when present; the storage_sas lookup passes a small adapter). Each
 returns a validated scheme: validation runs offline and raises ConfigError naming the option and the fix. Entra is
-imported only when chosen, so a Shared Key storage call never imports msal. ``auth_source`` (``_settings/auth_source``)
+imported only when chosen, so a Shared Key storage call never imports msal (nor, the client certificate being
+imported only for the classic API, cryptography). ``auth_source`` (``_settings/auth_source``)
 decides where an Entra credential comes from, for every family at once.
 """
 
@@ -13,15 +14,12 @@ from __future__ import annotations
 
 from .._errors import ConfigError
 from .._settings import batch as batch_settings
-from .._settings import classic as classic_settings
 from .._settings import storage as storage_settings
 from .._settings.auth_source import EntraSource, resolve_source
 from .._settings.entra import cloud_endpoints
 from .base import NoAuth
 from .batch import BatchSharedKeyAuth
-from .client_cert import ClientCertificateAuth
 from .storage import SasAuth, SharedKeyAuth, SharedKeyLiteAuth, StorageBearerAuth
-from .tls import ClientCertificateAdapter
 
 #: ``auth`` values of signet.azure.request (``storage``: the storage options decide, by ``storage_auth``).
 REQUEST_SCHEMES = (
@@ -177,7 +175,12 @@ def entra(host, resource_key: str, scope: str | None = None):
 
 # -- classic (client certificate) ------------------------------------------------------------------------------------------
 def classic(host):
-    """``(scheme, adapter, settings)`` for the classic API: the certificate is loaded and checked before any call."""
+    """``(scheme, adapter, settings)`` for the classic API: the certificate is loaded and checked before any call.
+    Imported here, not at the top: the certificate code needs ``cryptography``, which no other family loads."""
+    from .._settings import classic as classic_settings
+    from .client_cert import ClientCertificateAuth
+    from .tls import ClientCertificateAdapter
+
     settings = classic_settings.resolve(host.params)
     for warning in settings.warnings:
         host.warn(warning)
