@@ -33,8 +33,7 @@ def element_to_dict(elem, depth: int = 0):
         raise ValueError("the XML is nested deeper than %d levels" % MAX_DEPTH)
     children = list(elem)
     if not children and not elem.attrib:
-        text = elem.text
-        return text.strip() if text and text.strip() else (text if text else None)
+        return leaf_text(elem)
     out: dict = {}
     for key, value in elem.attrib.items():
         out["@" + strip_ns(key)] = value
@@ -52,15 +51,27 @@ def element_to_dict(elem, depth: int = 0):
     return out
 
 
-def xml_to_dict(text):
-    """Parse an XML document into ``{root_tag: element_to_dict(root)}``. ValueError when it is not XML."""
+def leaf_text(elem):
+    """The text of a leaf element as ``element_to_dict`` gives it: stripped, None when empty (text made only of
+    whitespace is kept as it is)."""
+    text = elem.text
+    return (text.strip() or text) if text else None
+
+
+def parse_xml(text):
+    """The root Element of an XML document (bytes or str, a UTF-8 BOM allowed). ValueError when it is not XML."""
     data = text if isinstance(text, bytes) else text.encode("utf-8")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        root = ET.fromstring(data)
+        return ET.fromstring(data)
     except ET.ParseError as exc:
         raise ValueError("response is not well-formed XML: %s" % exc) from None
+
+
+def xml_to_dict(text):
+    """Parse an XML document into ``{root_tag: element_to_dict(root)}``. ValueError when it is not XML."""
+    root = parse_xml(text)
     return {strip_ns(root.tag): element_to_dict(root)}
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import re
-from urllib.parse import quote
+import xml.etree.ElementTree as ET
+from urllib.parse import quote, unquote
 
 from .blob_features_wire import tags_from_node
 from .._errors import ConfigError
-from .._xml import as_list, snake_case, xml_to_dict
+from .._xml import as_list, element_to_dict, leaf_text, snake_case, strip_ns, xml_to_dict
 
 PAGE = 512
 MAX_PAGE_RANGE = 4 * 1024 * 1024
@@ -187,29 +188,133 @@ def _props_dict(props: dict | None) -> dict:
     return out
 
 
+#: XML tag of a listed blob's property -> its snake_case key (filled as tags are met: a listing repeats the same
+#: dozen tags for every blob, so each is converted once, not per blob)
+_PROPERTY_KEYS: dict[str, str] = {"x-ms-blob-sequence-number": "sequence_number"}
+_INT_PROPERTIES = ("content_length", "sequence_number")
+_BOOLS = {"true": True, "false": False}
+
+
+def _property_key(tag: str) -> str:
+    key = _PROPERTY_KEYS.get(tag)
+    if key is None:
+        key = _PROPERTY_KEYS[tag] = snake_case(strip_ns(tag))
+    return key
+
+
+def _blob_properties(node) -> dict:
+    """The ``<Properties>`` of a listed blob as ``_props_dict`` maps them: snake_case keys, ``true``/``false`` as
+    bools, integer lengths, a quoted ETag, the short blob type."""
+    out: dict = {}
+    keys = _PROPERTY_KEYS
+    for child in node:
+        key = keys.get(child.tag) or _property_key(child.tag)
+        if len(child) or child.attrib:
+            out[key] = element_to_dict(child)
+            continue
+        value = child.text
+        if value:
+            value = value.strip() or value
+            out[key] = _BOOLS.get(value, value)
+        else:
+            out[key] = None
+    for key in _INT_PROPERTIES:
+        if out.get(key) is not None:
+            out[key] = int(out[key])
+    etag = out.get("etag")
+    if etag and not etag.startswith('"'):
+        out["etag"] = '"%s"' % etag
+    if out.get("blob_type") in BLOB_TYPE_NAMES:
+        out["blob_type"] = BLOB_TYPE_NAMES[out["blob_type"]]
+    return out
+
+
+def _blob_name(elem) -> str | None:
+    """A ``<Name>``'s text exactly (a name may begin or end with spaces); ``Encoded="true"`` names (with characters
+    XML cannot carry) are percent-decoded."""
+    if elem is None:
+        return None
+    text = elem.text or ""
+    return unquote(text) if elem.get("Encoded") == "true" else text
+
+
+_BLOB_FLAGS = {"Snapshot": "snapshot", "VersionId": "version_id", "IsCurrentVersion": "is_current_version", "Deleted": "deleted"}
+
+
+def _tag(elem) -> str:
+    tag = elem.tag
+    return strip_ns(tag) if tag[0] == "{" else tag
+
+
+def _child(elem, name: str):
+    """The first child element called ``name`` (any namespace), or None."""
+    return next((c for c in elem if _tag(c) == name), None)
+
+
+def _listed_blob(item) -> dict:
+    """One ``<Blob>`` of a listing: ``{name, properties, metadata, snapshot?, version_id?, is_current_version?,
+    deleted?, tags?}``."""
+    entry: dict = {"name": None, "properties": {}, "metadata": {}}
+    extra: dict = {}
+    for child in item:
+        tag = _tag(child)
+        if tag == "Properties":
+            entry["properties"] = _blob_properties(child)
+        elif tag == "Name":
+            entry["name"] = _blob_name(child)
+        elif tag == "Metadata":
+            entry["metadata"] = {_tag(m): leaf_text(m) for m in child}
+        elif tag in _BLOB_FLAGS:
+            value = leaf_text(child)
+            if value is not None:
+                extra[_BLOB_FLAGS[tag]] = value == "true" if tag in ("IsCurrentVersion", "Deleted") else value
+        elif tag == "Tags":  # include=tags
+            extra["tags"] = tags_from_node(element_to_dict(child))
+    for key in ("snapshot", "version_id", "is_current_version", "deleted", "tags"):
+        if key in extra:
+            entry[key] = extra[key]
+    return entry
+
+
+#: Bytes of the answer fed to the parser at a time: the tree never holds more than these and one blob.
+PARSE_CHUNK = 64 * 1024
+
+
 def parse_blob_list(text) -> dict:
     """Parse a List Blobs response into ``{blobs: [...], prefixes: [...], next_marker}`` of plain snake_case dicts.
 
     Each blob: ``{name, snapshot?, version_id?, is_current_version?, deleted?, properties: {content_length,
-    content_md5, etag, last_modified, blob_type, ...}, metadata: {...}}``.
+    content_md5, etag, last_modified, blob_type, ...}, metadata: {...}}``. ValueError when the text is not XML.
+
+    The answer is pulled through the parser a piece at a time and each ``<Blob>`` is converted and emptied as soon
+    as it ends, so a 5,000-blob page never becomes a whole element tree (a third of the memory, and faster). A
+    ``<Blob>``/``<BlobPrefix>`` of the listing has children; a metadata element of that name is a leaf.
     """
-    root = xml_to_dict(text).get("EnumerationResults") or {}
-    blobs_node = root.get("Blobs") or {}
-    blobs = []
-    for item in as_list(blobs_node.get("Blob") if isinstance(blobs_node, dict) else None):
-        entry = {
-            "name": item.get("Name"),
-            "properties": _props_dict(item.get("Properties")),
-            "metadata": dict(item.get("Metadata") or {}),
-        }
-        for key in ("Snapshot", "VersionId", "IsCurrentVersion", "Deleted"):
-            if item.get(key) is not None:
-                entry[snake_case(key)] = item[key] if key not in ("IsCurrentVersion", "Deleted") else item[key] == "true"
-        if item.get("Tags") is not None:  # include=tags
-            entry["tags"] = tags_from_node(item["Tags"])
-        blobs.append(entry)
-    prefixes = [p.get("Name") for p in as_list(blobs_node.get("BlobPrefix") if isinstance(blobs_node, dict) else None)]
-    return {"blobs": blobs, "prefixes": prefixes, "next_marker": root.get("NextMarker") or None}
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    parser = ET.XMLPullParser(events=("end",))
+    blobs: list = []
+    prefixes: list = []
+    root = None
+    try:
+        for pos in range(0, max(len(data), 1), PARSE_CHUNK):
+            parser.feed(data[pos : pos + PARSE_CHUNK])
+            for _event, root in parser.read_events():
+                tag = _tag(root)
+                if tag == "Blob" and len(root):
+                    blobs.append(_listed_blob(root))
+                    root.clear()
+                elif tag == "BlobPrefix" and len(root):
+                    prefixes.append(_blob_name(_child(root, "Name")))
+                    root.clear()
+        parser.close()
+    except ET.ParseError as exc:
+        raise ValueError("response is not well-formed XML: %s" % exc) from None
+    if root is None or _tag(root) != "EnumerationResults":  # the last element to end is the root
+        return {"blobs": [], "prefixes": [], "next_marker": None}
+    marker = _child(root, "NextMarker")
+    return {"blobs": blobs, "prefixes": prefixes, "next_marker": (leaf_text(marker) if marker is not None else None) or None}
 
 
 def parse_container_list(text) -> dict:
