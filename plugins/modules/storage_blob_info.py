@@ -13,6 +13,8 @@ description:
     including metadata, snapshots, soft-deleted blobs or versions when asked and supported by the account.
   - Follows every page by default; with O(max_results) returns one page and RV(next_marker) to continue from
     (pass it as O(marker)).
+  - With O(dest), writes the listing to a local file (JSON Lines) page by page instead of returning it, so that a
+    container of any size is listed in the memory of one page; the result then has the counts only.
   - With O(name), returns the properties and metadata of that blob (or one of its snapshots or versions), with its
     access tier, lease and copy state, and its index tags when O(include) has V(tags).
   - With O(tag_filter), finds blobs by their index tags in a container or in the whole account.
@@ -59,6 +61,36 @@ options:
   marker:
     description: Continue a listing from this RV(next_marker).
     type: str
+  dest:
+    description:
+      - Write the listing to this local file instead of the result, as JSON Lines (one JSON object per line, UTF-8).
+        Each blob is one line, the same object as an element of RV(blobs); with O(delimiter), each virtual folder is
+        one line C({"prefix":"db/"}) (after the blobs of its page). Pages follow each other in the service's order.
+      - Each page is written as it arrives, so the memory used is that of one page (O(page_size) entries) whatever
+        the size of the container. RV(blobs) and RV(prefixes) are then empty; RV(count) and RV(prefix_count) say
+        how many lines were written.
+      - The file is replaced atomically (a temporary file beside it, renamed over it), keeping the owner, group
+        and mode of the file it replaces; it is left untouched, and the task reports no change, when it already
+        holds exactly this listing. A O(dest) that is a symbolic link is replaced, not written through.
+      - The directory must exist. With O(max_results), only that page is written (and RV(next_marker) returned).
+      - Mutually exclusive with O(name) and O(tag_filter).
+    type: path
+    version_added: 1.1.0
+  page_size:
+    description:
+      - Entries asked for in each List Blobs request when following every page (V(1) to V(5000)); with O(dest),
+        the most entries held in memory at once. Ignored with O(max_results), which asks for one page of that size.
+    type: int
+    default: 5000
+    version_added: 1.1.0
+  result_limit:
+    description:
+      - The most entries (blobs and virtual folders) the listing may return in RV(blobs) and RV(prefixes). A
+        listing that goes past it stops reading at once and fails, with a message naming O(dest) and O(max_results).
+      - Unset, there is no limit, but a listing of more than 50,000 entries returned in the result comes with a
+        warning (Ansible keeps every result in memory). Not used with O(dest) or O(max_results).
+    type: int
+    version_added: 1.1.0
 extends_documentation_fragment:
   - signet.azure.storage_auth
   - signet.azure.entra_auth
@@ -66,6 +98,18 @@ extends_documentation_fragment:
   - signet.azure.attributes
   - signet.azure.attributes.info_module
   - signet.azure.attributes.action_group_storage
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Nothing on Azure is ever modified. With O(dest), check mode lists the container and reports whether the file
+        would change, without writing it.
+  diff_mode:
+    support: full
+    details: With O(dest), the diff shows the file's path, size and MD5 before and after; otherwise there is no diff.
+  idempotent:
+    support: full
+    details: With O(dest), a second run over an unchanged container leaves the file as it is and reports no change.
 seealso:
   - module: signet.azure.storage_blob
   - module: signet.azure.storage_container_info
@@ -121,6 +165,25 @@ EXAMPLES = r"""
         container: logs
         max_results: 1000
         marker: "{{ previous.next_marker | default(omit) }}"
+
+    - name: Write the listing of a container with millions of blobs to a file, in constant memory
+      signet.azure.storage_blob_info:
+        container: logs
+        include: [metadata]
+        dest: /var/tmp/logs-listing.jsonl
+      register: listed
+
+    - name: Read it back one line at a time (here, the names of the blobs larger than 1 GiB)
+      ansible.builtin.command:
+        argv: [jq, -r, 'select(.properties.content_length > 1073741824) | .name', /var/tmp/logs-listing.jsonl]
+      register: large
+      changed_when: false
+
+    - name: Fail rather than return more than 10,000 blobs in the result
+      signet.azure.storage_blob_info:
+        container: backups
+        prefix: db/
+        result_limit: 10000
 """
 
 RETURN = r"""
@@ -130,6 +193,7 @@ blobs:
       C(etag), C(last_modified), C(blob_type), C(content_type), ...) and C(metadata); snapshots have C(snapshot),
       versions C(version_id), soft-deleted blobs C(deleted); with O(include=tags), C(tags).
     - With O(tag_filter), each blob is C(name), C(container) and C(tags).
+    - Empty with O(dest) (the blobs are in the file).
   returned: always
   type: list
   elements: dict
@@ -138,11 +202,29 @@ blobs:
       properties: {blob_type: block, content_length: 41943040, content_md5: n1LDvlZXH+Ap+f87+VY0Rg==, etag: '"0x8DC2B5E6F1A2B3C"'}
       metadata: {source: pgdump}
 prefixes:
-  description: Virtual folders (with O(delimiter)), for example C(db/).
+  description: Virtual folders (with O(delimiter)), for example C(db/). Empty with O(dest) (they are in the file).
   returned: always
   type: list
   elements: str
   sample: [db/, logs/]
+count:
+  description: The number of blobs listed (returned in RV(blobs), or written to O(dest)).
+  returned: when the container is listed (not with O(name) or O(tag_filter))
+  type: int
+  sample: 120000
+  version_added: 1.1.0
+prefix_count:
+  description: The number of virtual folders listed (returned in RV(prefixes), or written to O(dest)).
+  returned: when the container is listed (not with O(name) or O(tag_filter))
+  type: int
+  sample: 0
+  version_added: 1.1.0
+dest:
+  description: The file the listing was written to.
+  returned: when O(dest) is given
+  type: str
+  sample: /var/tmp/logs-listing.jsonl
+  version_added: 1.1.0
 next_marker:
   description: Marker to continue from when O(max_results) stopped the listing, else null.
   returned: when O(name) is not given
@@ -184,10 +266,15 @@ def main():
                 ),
                 max_results=dict(type="int"),
                 marker=dict(type="str"),
+                dest=dict(type="path"),
+                page_size=dict(type="int", default=5000),
+                result_limit=dict(type="int"),
             ),
             mutually_exclusive=[
                 ["name", "prefix"],
                 ["name", "delimiter"],
+                ["name", "dest"],
+                ["tag_filter", "dest"],
                 ["snapshot", "version_id"],
                 ["tag_filter", "name"],
                 ["tag_filter", "prefix"],

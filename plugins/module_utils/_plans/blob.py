@@ -3,7 +3,8 @@
 """The desired state of the storage_* modules, on a BlobClient (tests may pass a fake one). No AnsibleModule: each
 ``ensure_*``/``*_info`` function takes the client, the module's params dict and ``check_mode`` and returns the
 result dict (``changed``, ``diff`` and the module's keys). The pure helpers (metadata, content settings, the upload
-plan) come first; the sync of a directory is in ``blob_sync.py``.
+plan) come first; the sync of a directory is in ``blob_sync.py``, storage_blob_info's listings in
+``blob_listing.py``.
 """
 
 from __future__ import annotations
@@ -492,17 +493,3 @@ def container_info(client, p: dict, check_mode: bool) -> dict:
         return {"changed": False, "exists": c is not None, "container": c, "containers": [c] if c else []}
     listing = client.list_containers(p.get("prefix"), bool(p.get("include_metadata")), p.get("max_results"))
     return {"changed": False, "containers": listing["containers"], "next_marker": listing["next_marker"]}
-
-
-def blob_info(client, p: dict, check_mode: bool) -> dict:
-    """storage_blob_info: one blob's properties and metadata, or the listing."""
-    container = validate_container_name(p["container"])
-    if p.get("name"):
-        b = client.get_blob(container, validate_blob_name(p["name"]), p.get("snapshot"), p.get("version_id"))
-        return {"changed": False, "exists": b is not None, "blob": b, "blobs": [b] if b else [], "prefixes": []}
-    if p.get("max_results") is not None and p["max_results"] < 1:
-        raise ConfigError("max_results: give a positive number, or leave it unset for every page")
-    listing = client.list_blobs(
-        container, p.get("prefix"), p.get("delimiter"), p.get("include"), p.get("max_results"), p.get("marker")
-    )
-    return dict(changed=False, **listing)

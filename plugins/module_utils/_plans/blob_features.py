@@ -13,7 +13,8 @@ import os
 from .._clients.blob_features_wire import normalize_tier, rehydrating_to, tags_header, validate_tags
 from .._clients.blob_wire import round_up_page, validate_blob_name, validate_container_name
 from .._errors import AzureRestError, ConfigError, IntegrityError
-from .blob import blob_info, ensure_blob, ensure_container, ensure_download
+from .blob import ensure_blob, ensure_container, ensure_download
+from .blob_listing import blob_info
 
 #: The message of ``BlobClient.download`` when the data does not match the stored Content-MD5.
 _MD5_MISMATCH = "does not match the blob's Content-MD5"
