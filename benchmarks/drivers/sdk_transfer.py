@@ -3,7 +3,8 @@
 
 usage: sdk_transfer.py upload|download CONNSTR CONTAINER BLOB FILE CONCURRENCY BLOCK_SIZE [validate]
        (validate: validate_content=True, a Content-MD5 per request, the SDK's per-block MD5)
-       sdk_transfer.py list CONNSTR CONTAINER
+       sdk_transfer.py list CONNSTR CONTAINER [metadata]
+       (prints the number of blobs; metadata: include=["metadata"])
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ def main(argv):
     op, conn, container = argv[1], argv[2], argv[3]
     if op == "list":
         svc = BlobServiceClient.from_connection_string(conn)
-        n = sum(1 for _ in svc.get_container_client(container).list_blobs())
+        include = ["metadata"] if len(argv) > 4 and argv[4] == "metadata" else None
+        n = sum(1 for _ in svc.get_container_client(container).list_blobs(include=include))
         print(n)
         return 0
     blob, path, conc, block = argv[4], argv[5], int(argv[6]), int(argv[7])
