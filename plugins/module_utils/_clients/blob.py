@@ -131,11 +131,15 @@ class Payload:
             if now != self._stat:
                 why = "size and mtime were %s and are now %s" % (self._stat, now)
         if why:
-            raise IntegrityError(
-                "src: the file %s changed during the upload (%s); nothing was committed, the blob is unchanged. Upload "
-                "it again once it is no longer being written" % (self.path or "content", why),
-                details={"changed": False, "blob_content": "old"},
-            )
+            raise self.changed(why)
+
+    def changed(self, why: str) -> IntegrityError:
+        """The error for a source that changed before the commit (nothing was committed)."""
+        return IntegrityError(
+            "src: the file %s changed during the upload (%s); nothing was committed, the blob is unchanged. Upload "
+            "it again once it is no longer being written" % (self.path or "content", why),
+            details={"changed": False, "blob_content": "old"},
+        )
 
     def open(self):
         return open(self.path, "rb") if self.path is not None else io.BytesIO(self.content)
@@ -158,7 +162,8 @@ class Payload:
     def pieces(self, offset: int, length: int, piece: int = READ_PIECE) -> Iterator[memoryview]:
         """Yield ``length`` bytes from ``offset`` as views of one reused buffer of at most ``piece`` bytes (of the
         content itself for in-memory bytes), zero-padded beyond the file up to ``size``. A view is valid until the
-        next one is asked for: hash or send it, do not keep it. IntegrityError when the file shrank."""
+        next one is asked for: hash or send it, do not keep it. Only reads before a commit use it (the hashing pass,
+        a staged block): a file that shrank is reported as changed during the upload, nothing committed."""
         end = offset + length
         if self.content is not None:
             data = memoryview(self.content)
@@ -177,7 +182,7 @@ class Payload:
                 got = fh.readinto(buf[:want]) if offset < self.raw_size else 0
                 if not got:
                     if offset < self.raw_size:
-                        raise IntegrityError("src: the file shrank while it was read (%s)" % self.path)
+                        raise self.changed("it shrank to %d bytes while it was read" % offset)
                     got = min(want, end - offset)
                     buf[:got] = bytes(got)
                 yield buf[:got]

@@ -78,8 +78,9 @@ def test_a_file_that_shrank_is_never_sent_short(tmp_path):
     path.write_bytes(b"x" * 5000)
     payload = Payload(path=str(path))
     path.write_bytes(b"x" * 100)
-    with pytest.raises(IntegrityError, match="shrank"):
+    with pytest.raises(IntegrityError, match="changed during the upload .*shrank.*the blob is unchanged") as info:
         b"".join(bytes(v) for v in payload.pieces(0, 5000, 1024))
+    assert info.value.details == {"changed": False, "blob_content": "old"}
 
 
 def test_block_upload_memory_is_a_piece_per_thread_not_a_block(azurite, tmp_path):
