@@ -11,7 +11,6 @@ import re
 import pytest
 import requests
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
 from ansible_collections.signet.azure.plugins.module_utils._clients.generic import (
@@ -95,41 +94,10 @@ def test_parse_content():
 # ---- main() in-process -------------------------------------------------------------------------------------------
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 @pytest.fixture
-def run(monkeypatch):
-    """Run the module's main() with args; returns (kind, result) where kind is 'exit' or 'fail'."""
-
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    for name in ("AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_BLOB_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-
-    def _run(args: dict):
-        with patch_module_args(args):
-            try:
-                request_module.main()
-            except ExitJson as e:
-                return "exit", e.args[0]
-            except FailJson as e:
-                return "fail", e.args[0]
-        raise AssertionError("the module neither exited nor failed")
-
-    return _run
+def run(run):  # the conftest's run, bound to signet.azure.request
+    """Run signet.azure.request's main() with args; returns (kind, result) where kind is 'exit' or 'fail'."""
+    return lambda args: run(request_module, args)
 
 
 def storage_args(endpoint: str, **kw):

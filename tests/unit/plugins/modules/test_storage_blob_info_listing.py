@@ -11,8 +11,6 @@ import os
 import uuid
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.signet.azure.plugins.module_utils._auth.resolve import storage_scheme
 from ansible_collections.signet.azure.plugins.module_utils._clients.blob import BlobClient
@@ -20,41 +18,6 @@ from ansible_collections.signet.azure.plugins.module_utils._plans import blob_li
 from ansible_collections.signet.azure.plugins.module_utils._settings.storage import resolve
 from ansible_collections.signet.azure.plugins.module_utils._transport import Transport
 from ansible_collections.signet.azure.plugins.modules import storage_blob_info, storage_blob_sync
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture
-def run(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    for name in ("AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-
-    def _run(module, args: dict):
-        with patch_module_args(args):
-            try:
-                module.main()
-            except ExitJson as e:
-                return "exit", e.args[0]
-            except FailJson as e:
-                return "fail", e.args[0]
-        raise AssertionError("the module neither exited nor failed")
-
-    return _run
 
 
 NAMES = ["a/%02d.txt" % i for i in range(8)] + ["b/x.bin", "top.txt", "dir one/ü+%20~(a).txt", "z"]

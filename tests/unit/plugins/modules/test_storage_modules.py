@@ -9,8 +9,6 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.signet.azure.plugins.lookup.storage_sas import generate, parse_when
 from ansible_collections.signet.azure.plugins.module_utils._errors import ConfigError
@@ -18,47 +16,6 @@ from ansible_collections.signet.azure.plugins.module_utils._signing import sas a
 from ansible_collections.signet.azure.plugins.modules import storage_blob, storage_blob_sync, storage_container
 
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture
-def run(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    for name in (
-        "AZURE_STORAGE_ACCOUNT",
-        "AZURE_STORAGE_KEY",
-        "AZURE_STORAGE_CONNECTION_STRING",
-        "AZURE_STORAGE_BLOB_ENDPOINT",
-        "AZURE_STORAGE_SAS_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-    def _run(module, args: dict):
-        with patch_module_args(args):
-            try:
-                module.main()
-            except ExitJson as e:
-                return "exit", e.args[0]
-            except FailJson as e:
-                return "fail", e.args[0]
-        raise AssertionError("the module neither exited nor failed")
-
-    return _run
 
 
 @pytest.fixture
