@@ -16,11 +16,12 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
-from .._clients.blob_features_wire import normalize_tier, redact_sas, tags_header, url_without_query, validate_tags
+from .._clients.blob_features_wire import redact_sas, url_without_query
 from .._clients.blob_wire import metadata_headers, validate_blob_name, validate_container_name
 from .._errors import AzureRestError, ConfigError, NotFoundError
 from .blob import normalize_metadata
 from .blob_features import explain_lease_error
+from .blob_sync_settings import creation_headers
 
 #: mode=auto copies in one request (Put Blob From URL) up to this size, asynchronously (Copy Blob) above it.
 SYNC_MAX = 256 * 1024 * 1024
@@ -144,12 +145,7 @@ def _write_headers(p: dict, src: dict, source: dict, mode: str) -> dict:
     meta = normalize_metadata(p.get("metadata"))
     if meta is not None:
         headers.update(metadata_headers(meta))
-    tags = validate_tags(p.get("tags"))
-    if tags:
-        headers["x-ms-tags"] = tags_header(tags)
-    tier = normalize_tier(p.get("access_tier"))
-    if tier:
-        headers["x-ms-access-tier"] = tier
+    headers.update(creation_headers(p))
     md5 = (source.get("properties") or {}).get("content_md5")
     if mode == "sync" and md5:
         headers["x-ms-source-content-md5"] = md5
