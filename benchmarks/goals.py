@@ -38,24 +38,18 @@ def _transfer(res: dict, size_mib: int, conc: int, direction: str) -> dict | Non
 
 
 def _listing_rows(res: dict) -> list[dict]:
-    """The listing section as a list of rows ``{label, blobs, ratio, signet_rss, sdk_rss}`` (one per measured side)."""
-    li = res.get("listing")
-    if not li:
-        return []
-    rows = li.get("rows") if isinstance(li, dict) and "rows" in li else [li]
+    """The listing section as a list of rows ``{label, blobs, ratio, ...}`` (one per signet side)."""
     out = []
-    for row in rows:
-        if not isinstance(row, dict) or "ratio" not in row:
-            continue
+    for row in (res.get("listing") or {}).get("rows", []):
         out.append(
             {
-                "label": row.get("label", "signet.azure.storage_blob_info"),
-                "blobs": row.get("blobs"),
+                "label": row["label"],
+                "blobs": row["blobs"],
                 "ratio": row["ratio"],
                 "signet_blobs_s": row["signet"]["blobs_per_s"]["median"],
                 "sdk_blobs_s": row["sdk"]["blobs_per_s"]["median"],
-                "signet_rss": (row["signet"].get("peak_rss_mib") or {}).get("median"),
-                "sdk_rss": (row["sdk"].get("peak_rss_mib") or {}).get("median"),
+                "signet_rss": row["signet"]["peak_rss_mib"]["median"],
+                "sdk_rss": row["sdk"]["peak_rss_mib"]["median"],
             }
         )
     return out
@@ -138,7 +132,7 @@ def goal_rows(res: dict) -> list[tuple[str, str, str]]:
 
 
 def _mib(value) -> str:
-    return "?" if value is None else "%.0f" % value
+    return "%.0f" % value
 
 
 def goals_markdown(res: dict) -> list[str]:

@@ -797,14 +797,6 @@ def _machine() -> str:
 
 def _listing_report(li: dict, when: str) -> list:
     """The listing section of latest.md: one row per side, each against the SDK's listing of the same container."""
-    if "rows" not in li:  # results of a run before the 100,000-blob section
-        return [
-            "## Listing %d blobs" % li["blobs"],
-            "",
-            "signet.azure.storage_blob_info: %s blobs/s; azure-storage-blob: %s blobs/s; ratio **%.2f×**."
-            % (fmt(li["signet"]["blobs_per_s"], "", 0), fmt(li["sdk"]["blobs_per_s"], "", 0), li["ratio"]),
-            "",
-        ]
     sdk = li["rows"][0]["sdk"]
     lines = [
         "## Listing %s blobs (one Azurite, run %s)" % (format(li["blobs"], ","), when),

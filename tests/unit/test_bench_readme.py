@@ -29,9 +29,9 @@ def test_latest_md_has_the_goals_of_the_same_run():
         assert line in latest
 
 
-def _with(section: str, **changes) -> dict:
+def _with(section: str, value) -> dict:
     res = copy.deepcopy(RESULTS)
-    res[section] = changes.pop("value")
+    res[section] = value
     return res
 
 
@@ -44,10 +44,10 @@ def test_verdicts_follow_the_thresholds():
         "signet": {"cpu_s": {"median": 1.15}},
         "sdk": {"cpu_s": {"median": 1.0}},
     }
-    verdicts = {g: v for g, _m, v in goals.goal_rows(_with("upload_cpu", value=[cpu_row]))}
+    verdicts = {g: v for g, _m, v in goals.goal_rows(_with("upload_cpu", [cpu_row]))}
     assert [v for g, v in verdicts.items() if g.startswith("upload CPU")] == ["met"]
     over = dict(cpu_row, ratio_cpu=1.16)
-    verdicts = {g: v for g, _m, v in goals.goal_rows(_with("upload_cpu", value=[over]))}
+    verdicts = {g: v for g, _m, v in goals.goal_rows(_with("upload_cpu", [over]))}
     assert [v for g, v in verdicts.items() if g.startswith("upload CPU")] == ["not met"]
 
 
